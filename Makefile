@@ -1,0 +1,31 @@
+# Two commands do all the set-up: `make run` and `make test`.
+# Each creates (or refreshes, when pyproject.toml changed) the local virtualenv
+# in .venv on first use; a second call does not reinstall.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+run: $(STAMP)
+	$(BIN)/advisor run mnist-fnn
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check recipes advisor tests benchmarks datasets
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check recipes advisor tests benchmarks datasets
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --editable ".[test]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

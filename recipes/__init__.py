@@ -1,0 +1,7 @@
+"""Keras 3 recipes: one module per model, each building, training and evaluating it on real data.
+
+Importing this package is cheap: TensorFlow loads only when a recipe runs. The list of
+recipes, with what each one is for, is plain data in `recipes.catalog`.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,385 @@
+"""Shared plumbing for every recipe: options, errors, output files, metrics.
+
+Nothing here builds a model. It keeps the recipes short and alike: each one
+parses its options with `make_parser`, writes its results with `RunDir`, and is
+run through `run_cli`, which turns a `RecipeError` into a one-line message with
+a hint and a non-zero exit code instead of a traceback.
+
+TensorFlow, Keras and matplotlib are imported inside the functions that need
+them, so that importing this module (for instance to list recipes) stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as _dt
+import enum
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+# TensorFlow's C++ start-up chatter (CUDA probes on machines without a GPU) hides the
+# messages that matter; Python warnings still show. Set TF_CPP_MIN_LOG_LEVEL to see it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit codes shared by the recipes and the advisor."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+class RecipeError(Exception):
+    """A mistake the user can fix: shown as one line plus a hint, never a traceback."""
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: int = ExitStatus.ERROR):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.exit_code = int(exit_code)
+
+
+def report_error(error: RecipeError, stream=None) -> None:
+    stream = stream or sys.stderr
+    message = " ".join(str(error.message).split())
+    print(f"error: {message}", file=stream)
+    if error.hint:
+        print(f"hint: {' '.join(error.hint.split())}", file=stream)
+
+
+def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
+    """Runs a recipe's `main`, mapping user errors and Ctrl-C to exit codes."""
+    try:
+        return int(main(argv) or 0)
+    except RecipeError as error:
+        report_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+
+
+# --------------------------------------------------------------------------
+# Options
+# --------------------------------------------------------------------------
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line plus a hint (exit 2)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise RecipeError(
+            message, hint=f"run `{self.prog} --help` to see the options", exit_code=ExitStatus.USAGE
+        )
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text) if _is_number(text) else None
+    if value is None or not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of 0 or more, got {text!r}")
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def make_parser(name: str, description: str, *, data_help: str, epochs: int,
+                batch_size: int) -> Parser:
+    """The options every recipe shares; a recipe adds its own after these."""
+    parser = Parser(
+        prog=f"python -m recipes.{name.replace('-', '_')}",
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--data", default="sample", metavar="SOURCE", help=data_help)
+    parser.add_argument("--epochs", type=positive_int, default=epochs,
+                        help="passes over the training data")
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                        help="examples per gradient step")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed every random generator and make TensorFlow ops deterministic, "
+                             "so that two runs give the same metrics (default: not seeded)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="run directory for the model, metrics and plots "
+                             f"(default: runs/{name}-<timestamp>)")
+    parser.add_argument("--json", action="store_true",
+                        help="print metrics.json on stdout instead of a table")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def set_seed(seed: int | None) -> None:
+    """Seeds Python, NumPy and TensorFlow, and turns on deterministic ops."""
+    if seed is None:
+        return
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+# --------------------------------------------------------------------------
+# Output directory: everything a run writes lands here, atomically
+# --------------------------------------------------------------------------
+
+
+def default_run_dir(name: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{name}-{stamp}"
+
+
+class RunDir:
+    """A run's output directory.
+
+    Files are written to a temporary name and renamed into place, so a reader
+    never sees half a file. `metrics.json` is written last: its presence means
+    the run finished. A directory that already holds a finished run is refused.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @contextlib.contextmanager
+    def atomic(self, name: str, suffix: str = "") -> Iterator[Path]:
+        """Yields a temporary path to write; renames it to `name` on success."""
+        final = self.file(name)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=suffix or final.suffix,
+                                   dir=self.path)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            yield tmp_path
+            os.replace(tmp_path, final)
+        finally:
+            if tmp_path.exists():
+                tmp_path.unlink()
+
+    def write_text(self, name: str, text: str) -> Path:
+        with self.atomic(name) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        return self.file(name)
+
+    def write_json(self, name: str, data: Mapping[str, Any]) -> Path:
+        return self.write_text(name, json.dumps(to_jsonable(data), indent=2) + "\n")
+
+    def write_history(self, history: Mapping[str, Sequence[float]], name: str = "history.csv"):
+        keys = list(history)
+        rows = zip(*(history[k] for k in keys), strict=True)
+        with self.atomic(name) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["epoch", *keys])
+            for epoch, row in enumerate(rows, start=1):
+                writer.writerow([epoch, *(f"{float(v):.6g}" for v in row)])
+        return self.file(name)
+
+    def save_model(self, model, name: str = "model.keras") -> Path:
+        with self.atomic(name, suffix=".keras") as tmp:
+            model.save(tmp)
+        return self.file(name)
+
+    def save_figure(self, figure, name: str) -> Path:
+        import matplotlib.pyplot as plt
+
+        with self.atomic(name, suffix=".png") as tmp:
+            figure.savefig(tmp, dpi=110, bbox_inches="tight")
+        plt.close(figure)
+        return self.file(name)
+
+
+@contextlib.contextmanager
+def open_run_dir(output: Path | None, name: str) -> Iterator[RunDir]:
+    """Creates the run directory; removes it again if the run fails before finishing.
+
+    A directory that existed before is left in place (only the files this run
+    wrote are removed on failure); one this run created is removed whole.
+    """
+    path = Path(output) if output is not None else default_run_dir(name)
+    if (path / "metrics.json").exists():
+        raise RecipeError(
+            f"{path} already holds a finished run",
+            hint="choose another --output, or delete that directory first",
+        )
+    if path.exists() and not path.is_dir():
+        raise RecipeError(f"--output {path} is a file, not a directory",
+                          hint="give a directory path for --output")
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise RecipeError(f"cannot write to output directory {path}: {error.strerror}",
+                          hint="choose a writable --output directory") from None
+    before = set(path.iterdir()) if not created else set()
+    run_dir = RunDir(path)
+    try:
+        yield run_dir
+    except BaseException:
+        if created:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            for item in set(path.iterdir()) - before:
+                if item.is_dir():
+                    shutil.rmtree(item, ignore_errors=True)
+                else:
+                    item.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def progress_to_stderr() -> Iterator[None]:
+    """Keras prints its progress bar on stdout; data belongs there, so move it."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+# --------------------------------------------------------------------------
+# Metrics
+# --------------------------------------------------------------------------
+
+
+def classification_metrics(y_true, y_pred, num_classes: int) -> dict[str, Any]:
+    """Accuracy, macro precision/recall/F1 and the confusion matrix (rows: true class)."""
+    import numpy as np
+
+    y_true = np.asarray(y_true).astype(int).ravel()
+    y_pred = np.asarray(y_pred).astype(int).ravel()
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    true_pos = np.diag(matrix).astype(float)
+    predicted = matrix.sum(axis=0).astype(float)
+    actual = matrix.sum(axis=1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, true_pos / predicted, 0.0)
+        recall = np.where(actual > 0, true_pos / actual, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    present = actual > 0  # classes absent from the test set do not count in the macro average
+    return {
+        "accuracy": float(true_pos.sum() / max(len(y_true), 1)),
+        "precision": float(precision[present].mean()),
+        "recall": float(recall[present].mean()),
+        "f1": float(f1[present].mean()),
+        "confusion_matrix": matrix.tolist(),
+    }
+
+
+def regression_metrics(y_true, y_pred, huber_delta: float = 1.0) -> dict[str, float]:
+    """MAE, MSE, RMSE, R^2 and the mean Huber loss, in the target's units."""
+    import numpy as np
+
+    y_true = np.asarray(y_true, dtype=float).ravel()
+    y_pred = np.asarray(y_pred, dtype=float).ravel()
+    error = y_pred - y_true
+    mse = float(np.mean(error**2))
+    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    abs_error = np.abs(error)
+    huber = np.where(abs_error <= huber_delta, 0.5 * error**2,
+                     huber_delta * (abs_error - 0.5 * huber_delta))
+    return {
+        "mae": float(np.mean(abs_error)),
+        "mse": mse,
+        "rmse": math.sqrt(mse),
+        "r2": float(1 - np.sum(error**2) / total) if total > 0 else float("nan"),
+        "huber": float(np.mean(huber)),
+    }
+
+
+def to_jsonable(value: Any) -> Any:
+    """NumPy scalars and arrays, paths and NaN into plain JSON values."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):
+        return to_jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------
+# Showing results
+# --------------------------------------------------------------------------
+
+
+def print_metrics(title: str, metrics: Mapping[str, Any], *, as_json: bool,
+                  full: Mapping[str, Any] | None = None) -> None:
+    """A table of the scalar metrics on stdout, or the whole metrics.json with --json."""
+    if as_json:
+        print(json.dumps(to_jsonable(full if full is not None else metrics), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+def plot_history(history: Mapping[str, Sequence[float]]):
+    """Training curves: one panel per metric, training and validation together."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [k for k in history if not k.startswith("val_")]
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.4), squeeze=False)
+    for ax, key in zip(axes[0], names, strict=True):
+        epochs = range(1, len(history[key]) + 1)
+        ax.plot(epochs, history[key], marker="o", label="train")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], marker="o", label="validation")
+        ax.set_title(key)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig

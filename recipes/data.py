@@ -1,0 +1,341 @@
+"""One data layer for every recipe: `--data sample | full | PATH`.
+
+- ``sample`` (default): a small real sample shipped with the project; works offline.
+- ``full``: the full real dataset, downloaded once with `keras.utils.get_file` (or
+  `keras.datasets`) and checked against its sha256, cached under KERAS_HOME.
+- a PATH: your own data. Images: an ``.npz`` with x_train/y_train/x_test/y_test, or a
+  directory of MNIST-format IDX files (``train-images-idx3-ubyte[.gz]`` ...).
+  Tables and series: a CSV file.
+
+Every failure a user can cause ends in a `RecipeError` naming the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from recipes.common import RecipeError
+
+SOURCES_HELP = "'sample' (shipped, offline), 'full' (download once), or a PATH to your own data"
+
+
+def datasets_dir() -> Path:
+    """Where the shipped samples are: ./datasets in a checkout, in the package once installed."""
+    override = os.environ.get("KERAS_RECIPES_DATA")
+    candidates = [Path(override)] if override else []
+    here = Path(__file__).resolve().parent
+    candidates += [here / "_datasets", here.parent / "datasets", here / "datasets"]
+    for candidate in candidates:
+        if (candidate / "SHA256SUMS").is_file():
+            return candidate
+    raise RecipeError(
+        "the shipped sample data is missing from this installation",
+        hint="reinstall keras-recipes, or set KERAS_RECIPES_DATA to a folder holding the samples",
+    )
+
+
+def shipped_file(name: str) -> Path:
+    path = datasets_dir() / name
+    if not path.is_file():
+        raise RecipeError(f"shipped sample {name} is missing", hint="reinstall keras-recipes")
+    return path
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_source_keyword(source: str) -> bool:
+    return source in ("sample", "full")
+
+
+# --------------------------------------------------------------------------
+# Images
+# --------------------------------------------------------------------------
+
+MNIST_CLASSES = [str(d) for d in range(10)]
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck"]
+
+# Fashion-MNIST as keras.datasets serves it. keras.datasets.fashion_mnist checks no
+# hash, so we fetch the files ourselves and check the sha256 of their decompressed
+# IDX bytes (the gzip wrappers differ between mirrors; the data does not).
+FASHION_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+FASHION_IDX_SHA256 = {
+    "train-images-idx3-ubyte.gz":
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte.gz":
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte.gz":
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte.gz":
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@dataclass
+class ImageData:
+    """Images as uint8 (N, H, W, C) and integer labels, split into train and test."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str]
+    source: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
+
+    def limit(self, max_train: int | None = None, max_test: int | None = None) -> ImageData:
+        """The first examples only, for quick runs (`--max-samples`)."""
+        return ImageData(self.x_train[:max_train], self.y_train[:max_train],
+                         self.x_test[:max_test], self.y_test[:max_test],
+                         self.class_names, self.source, self.extra)
+
+
+IMAGE_DATASETS = {
+    "mnist": {"sample": "mnist_sample.npz", "classes": MNIST_CLASSES},
+    "fashion-mnist": {"sample": "fashion_mnist_sample.npz", "classes": FASHION_CLASSES},
+    "cifar10": {"sample": None, "classes": CIFAR10_CLASSES},
+}
+
+
+def load_images(source: str = "sample", dataset: str = "mnist") -> ImageData:
+    """Loads an image classification dataset from the shipped sample, the full set or a path."""
+    if dataset not in IMAGE_DATASETS:
+        raise RecipeError(f"unknown dataset {dataset!r}",
+                          hint=f"choose one of: {', '.join(IMAGE_DATASETS)}")
+    info = IMAGE_DATASETS[dataset]
+    if source == "sample":
+        if info["sample"] is None:
+            raise RecipeError(f"no shipped sample of {dataset}",
+                              hint="use --data full to download it, or --dataset mnist")
+        data = load_npz(shipped_file(info["sample"]), class_names=info["classes"])
+        data.source = f"sample:{dataset}"
+        return data
+    if source == "full":
+        return _load_full(dataset)
+    path = Path(source)
+    if not path.exists():
+        raise RecipeError(f"--data {source}: no such file or directory",
+                          hint="give 'sample', 'full', an .npz file or a directory of IDX files")
+    if path.is_dir():
+        return load_idx_dir(path, class_names=info["classes"])
+    if path.suffix == ".npz":
+        return load_npz(path)
+    raise RecipeError(f"--data {source}: expected an .npz file or a directory of IDX files",
+                      hint="save your arrays with np.savez(path, x_train=..., y_train=..., "
+                           "x_test=..., y_test=...)")
+
+
+def load_npz(path: Path, class_names: list[str] | None = None) -> ImageData:
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [k for k in keys if k not in archive.files]
+            if missing:
+                raise RecipeError(f"{path} lacks {', '.join(missing)}",
+                                  hint=f"the .npz must hold the arrays {', '.join(keys)}")
+            arrays = {k: archive[k] for k in keys}
+            if class_names is None and "class_names" in archive.files:
+                class_names = [str(c) for c in archive["class_names"]]
+    except RecipeError:
+        raise
+    except Exception as error:  # zipfile.BadZipFile, ValueError, OSError ...
+        raise RecipeError(f"{path} is not a readable .npz file ({type(error).__name__})",
+                          hint="save your arrays with np.savez") from None
+    return _checked_images(arrays, class_names, source=str(path))
+
+
+def _checked_images(arrays: dict, class_names: list[str] | None, source: str) -> ImageData:
+    x_train, y_train = arrays["x_train"], arrays["y_train"]
+    x_test, y_test = arrays["x_test"], arrays["y_test"]
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (1, 3)):
+            raise RecipeError(f"{source}: {name} has shape {x.shape}",
+                              hint="images must be (N, height, width) or (N, height, width, 1|3)")
+        if not np.issubdtype(x.dtype, np.number):
+            raise RecipeError(f"{source}: {name} is not numeric ({x.dtype})",
+                              hint="store pixel values as numbers 0-255")
+    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or len(y) != len(x):
+            raise RecipeError(f"{source}: y_{name} has shape {y.shape} for {len(x)} images",
+                              hint="labels must be one integer per image")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise RecipeError(f"{source}: y_{name} holds {y.dtype} values, not integer labels",
+                              hint="labels must be integers 0..classes-1")
+    if x_train.shape[1:3] != x_test.shape[1:3]:
+        raise RecipeError(f"{source}: train images are {x_train.shape[1:3]}, "
+                          f"test images {x_test.shape[1:3]}", hint="use one image size")
+    if len(x_train) < 2 or len(x_test) < 1:
+        raise RecipeError(f"{source}: too few images ({len(x_train)} train, {len(x_test)} test)",
+                          hint="give at least a few images per class")
+    y_train = np.asarray(y_train).reshape(-1).astype(np.int64)
+    y_test = np.asarray(y_test).reshape(-1).astype(np.int64)
+    top = int(max(y_train.max(), y_test.max()))
+    if min(y_train.min(), y_test.min()) < 0:
+        raise RecipeError(f"{source}: negative labels", hint="labels must be integers 0..classes-1")
+    if class_names is None:
+        class_names = [str(i) for i in range(top + 1)]
+    if top >= len(class_names):
+        raise RecipeError(f"{source}: label {top} is out of range for {len(class_names)} classes",
+                          hint="labels must be integers 0..classes-1")
+    return ImageData(_as_nhwc(x_train), y_train, _as_nhwc(x_test), y_test,
+                     list(class_names), source)
+
+
+def _as_nhwc(x: np.ndarray) -> np.ndarray:
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.dtype != np.uint8:
+        top = float(np.nanmax(x)) if x.size else 0.0
+        x = np.clip(x * 255.0 if top <= 1.0 else x, 0, 255).astype(np.uint8)
+    return x
+
+
+IDX_NAMES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Reads one MNIST-format IDX file (optionally gzipped) into a uint8 array."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            raw = handle.read()
+        zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
+        if zero != 0 or dtype_code != 0x08:
+            raise ValueError("not an unsigned-byte IDX file")
+        shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+        data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+        return data.reshape(shape)
+    except (OSError, ValueError, struct.error, EOFError) as error:
+        raise RecipeError(f"{path} is not a valid IDX file ({error})",
+                          hint="expected MNIST-format files such as train-images-idx3-ubyte.gz"
+                          ) from None
+
+
+def load_idx_dir(directory: Path, class_names: list[str] | None = None) -> ImageData:
+    arrays = {}
+    for key, stem in IDX_NAMES.items():
+        found = [directory / stem, directory / f"{stem}.gz"]
+        path = next((p for p in found if p.is_file()), None)
+        if path is None:
+            raise RecipeError(f"{directory} has no {stem}[.gz]",
+                              hint="a directory of MNIST-format IDX files needs the four files "
+                                   + ", ".join(IDX_NAMES.values()))
+        arrays[key] = read_idx(path)
+    return _checked_images(arrays, class_names, source=str(directory))
+
+
+def _offline_error(what: str, error: Exception) -> RecipeError:
+    reason = " ".join(str(error).split())[:160]
+    hint = "use --data sample (shipped, works offline), or --data PATH to your own copy"
+    if DEBIAN_FASHION_DIR.is_dir():
+        hint += f" (Fashion-MNIST is installed at {DEBIAN_FASHION_DIR})"
+    return RecipeError(f"could not download {what}: {reason}", hint=hint)
+
+
+def _load_full(dataset: str) -> ImageData:
+    import keras
+
+    classes = IMAGE_DATASETS[dataset]["classes"]
+    if dataset == "fashion-mnist":
+        arrays = {}
+        for key, stem in IDX_NAMES.items():
+            fname = f"{stem}.gz"
+            try:
+                path = Path(keras.utils.get_file(fname, origin=FASHION_ORIGIN + fname,
+                                                 cache_subdir="datasets/fashion-mnist"))
+            except Exception as error:
+                raise _offline_error("Fashion-MNIST", error) from None
+            digest = hashlib.sha256(gzip.open(path, "rb").read()).hexdigest()
+            if digest != FASHION_IDX_SHA256[fname]:
+                path.unlink(missing_ok=True)
+                raise RecipeError(f"downloaded {fname} failed its sha256 check",
+                                  hint="run again to download it anew")
+            arrays[key] = read_idx(path)
+        data = _checked_images(arrays, classes, source="full:fashion-mnist")
+        return data
+    loader = {"mnist": keras.datasets.mnist, "cifar10": keras.datasets.cifar10}[dataset]
+    try:
+        (x_train, y_train), (x_test, y_test) = loader.load_data()  # get_file with its sha256
+    except Exception as error:
+        raise _offline_error(dataset, error) from None
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    return _checked_images(arrays, classes, source=f"full:{dataset}")
+
+
+def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | None = 0):
+    """Holds out a shuffled share of the training data for validation (never the test set)."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = max(1, int(round(len(x) * fraction)))
+    val, train = order[:n_val], order[n_val:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+# --------------------------------------------------------------------------
+# CSV files
+# --------------------------------------------------------------------------
+
+
+def read_csv(path: Path | str, *, what: str = "--data"):
+    """Reads a user's CSV with pandas; every way it can be unreadable is one clear error."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise RecipeError(f"{what} {path}: no such file", hint="check the path")
+    if path.is_dir():
+        raise RecipeError(f"{what} {path} is a directory, not a CSV file",
+                          hint="give the path of a .csv file")
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if not head.strip():
+        raise RecipeError(f"{path} is empty", hint="give a CSV file with a header row and data")
+    if b"\x00" in head:
+        raise RecipeError(f"{path} looks like a binary file, not a CSV",
+                          hint="export the data as comma-separated text")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path} is not UTF-8 text",
+                          hint="re-save it as UTF-8 (for example with iconv -t utf-8)") from None
+    except pd.errors.EmptyDataError:
+        raise RecipeError(f"{path} is empty", hint="give a CSV file with a header row and data"
+                          ) from None
+    except (pd.errors.ParserError, ValueError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise RecipeError(f"{path} is not a valid CSV ({reason})",
+                          hint="check the delimiter and quoting") from None
+    if frame.empty:
+        raise RecipeError(f"{path} has a header but no rows", hint="add data rows")
+    return frame

@@ -1,0 +1,201 @@
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"]
+# ///
+"""
+Title: MNIST feed-forward classifier
+Description: The classic Sequential network, Flatten -> Dense(128, relu) -> Dense(10, softmax),
+trained with Adam on handwritten digits (or Fashion-MNIST garments).
+
+Run it:
+
+    python -m recipes.mnist_fnn                      # shipped MNIST sample, 5 epochs
+    python -m recipes.mnist_fnn --dataset fashion-mnist --data /usr/share/datasets/fashion-mnist
+    python -m recipes.mnist_fnn --data full          # full MNIST via keras.datasets
+
+Or use it from your own code on your own arrays:
+
+    from recipes import mnist_fnn
+    model = mnist_fnn.build_model(input_shape=(28, 28, 1), num_classes=10)
+    history = mnist_fnn.train(model, x_train, y_train, mnist_fnn.Config())
+
+Outputs (in --output, default runs/mnist-fnn-<timestamp>/): model.keras, history.csv,
+training_curves.png and metrics.json (written last: its presence means the run finished).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from recipes import common, data
+
+NAME = "mnist-fnn"
+
+"""
+## Setup
+
+Hyperparameters live in one place. The architecture and the 5 epochs are fixed by the
+design; the batch size is ours to choose. Batch 128 with learning rate 2e-3 reaches the
+same test accuracy as the textbook batch 32 at 1e-3 in about a third of the time (four
+times fewer steps, each hardly slower on a CPU), measured in benchmarks/.
+"""
+
+
+@dataclass
+class Config:
+    epochs: int = 5
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    hidden_units: int = 128
+    validation_split: float = 0.1
+    seed: int | None = None
+
+
+"""
+## Prepare the data
+
+Pixels become floats in [0, 1]. A share of the training images is held out for the
+validation curves; the test set is touched only by `evaluate`.
+"""
+
+
+def load_data(source: str = "sample", dataset: str = "mnist") -> data.ImageData:
+    return data.load_images(source, dataset)
+
+
+def to_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None):
+    """A tf.data pipeline: scale once, cache, shuffle, batch, prefetch."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x.astype("float32") / 255.0, y.astype("int32")))
+    ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+"""
+## Build the model
+"""
+
+
+def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config | None = None):
+    import keras
+
+    config = config or Config()
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            keras.layers.Flatten(),
+            keras.layers.Dense(config.hidden_units, activation="relu"),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ],
+        name="mnist_fnn",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return model
+
+
+"""
+## Train
+"""
+
+
+def train(model, x_train: np.ndarray, y_train: np.ndarray, config: Config, verbose: int = 1):
+    """Fits the model; returns the Keras History (loss and accuracy per epoch)."""
+    (x_fit, y_fit), (x_val, y_val) = data.validation_split(
+        x_train, y_train, config.validation_split, seed=config.seed or 0)
+    train_ds = to_dataset(x_fit, y_fit, config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = to_dataset(x_val, y_val, config.batch_size, shuffle=False)
+    with common.progress_to_stderr():
+        return model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, verbose=verbose,
+                         shuffle=False)  # the pipeline shuffles
+
+
+"""
+## Evaluate
+
+Accuracy plus macro-averaged precision, recall and F1 and the confusion matrix.
+"""
+
+
+def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, num_classes: int) -> dict:
+    probabilities = model.predict(to_dataset(x_test, y_test, 1024, shuffle=False), verbose=0)
+    return common.classification_metrics(y_test, probabilities.argmax(axis=1), num_classes)
+
+
+"""
+## Command line
+"""
+
+
+def parse_args(argv: Sequence[str] | None):
+    defaults = Config()
+    parser = common.make_parser(
+        NAME, "Train the MNIST feed-forward classifier (Flatten -> Dense 128 -> Dense 10).",
+        data_help=data.SOURCES_HELP, epochs=defaults.epochs, batch_size=defaults.batch_size)
+    parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
+                        help="which images 'sample' and 'full' mean")
+    parser.add_argument("--learning-rate", type=common.positive_float,
+                        default=defaults.learning_rate, help="Adam's learning rate")
+    parser.add_argument("--max-samples", type=common.positive_int, default=None,
+                        help="use only the first N training images (quick runs)")
+    return parser.parse_args(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = parse_args(argv)
+    config = Config(epochs=args.epochs, batch_size=args.batch_size,
+                    learning_rate=args.learning_rate, seed=args.seed)
+    images = load_data(args.data, args.dataset).limit(max_train=args.max_samples)
+    common.set_seed(args.seed)
+
+    with common.open_run_dir(args.output, NAME) as run:
+        model = build_model(images.input_shape, images.num_classes, config)
+        started = time.perf_counter()
+        history = train(model, images.x_train, images.y_train, config,
+                        verbose=0 if args.quiet else 1)
+        seconds = time.perf_counter() - started
+        test = evaluate(model, images.x_test, images.y_test, images.num_classes)
+
+        run.save_model(model)
+        run.write_history(history.history)
+        run.save_figure(common.plot_history(history.history), "training_curves.png")
+        metrics = {
+            "recipe": NAME,
+            "data": images.source,
+            "class_names": images.class_names,
+            "train_examples": int(len(images.x_train)),
+            "test_examples": int(len(images.x_test)),
+            "epochs": config.epochs,
+            "batch_size": config.batch_size,
+            "learning_rate": config.learning_rate,
+            "seed": config.seed,
+            "seconds": round(seconds, 3),
+            "test": test,
+        }
+        run.write_json("metrics.json", metrics)
+
+    common.print_metrics(f"{NAME} test metrics ({images.source})", test, as_json=args.json,
+                         full=metrics)
+    if not args.json:
+        print(f"wrote {run.path}/ (model.keras, history.csv, training_curves.png, metrics.json)",
+              file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return common.run_cli(_main, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
