@@ -13,11 +13,11 @@ run: $(STAMP)
 	$(BIN)/advisor run mnist-fnn
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check recipes advisor tests benchmarks datasets
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check recipes advisor tests benchmarks datasets
+	$(BIN)/python -m ruff check .
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
