@@ -28,7 +28,7 @@ from typing import Any
 
 # TensorFlow's C++ start-up chatter (CUDA probes on machines without a GPU) hides the
 # messages that matter; Python warnings still show. Set TF_CPP_MIN_LOG_LEVEL to see it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 class ExitStatus(enum.IntEnum):
