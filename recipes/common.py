@@ -161,8 +161,9 @@ def set_seed(seed: int | None) -> None:
 
 
 def default_run_dir(name: str) -> Path:
+    """runs/<recipe>-<timestamp>, under $KERAS_RECIPES_RUNS when set (as in the container)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{name}-{stamp}"
+    return Path(os.environ.get("KERAS_RECIPES_RUNS") or "runs") / f"{name}-{stamp}"
 
 
 class RunDir:
