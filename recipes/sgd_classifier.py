@@ -63,7 +63,7 @@ from recipes import linear_family as family
 
 NAME = "sgd-classifier"
 SAMPLE_TARGET = "label"
-MIN_BLOCK_BYTES = 16 << 10
+MIN_BLOCK_BYTES = 4 << 10
 
 """
 ## Setup
@@ -72,7 +72,7 @@ MIN_BLOCK_BYTES = 16 << 10
 
 @dataclass
 class Config(family.Config):
-    learning_rate: float = 0.5
+    learning_rate: float = 0.1      # SGD's, decayed along a cosine to 1% over the fit
     momentum: float = 0.9
     epochs: int = 1                   # passes over the file
     batch_size: int = 1024            # rows per SGD step
@@ -294,6 +294,12 @@ def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = No
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def estimated_steps(stream: CsvStream, config: Config) -> int:
+    """SGD steps in the whole fit, from the training bytes and the bytes per row."""
+    rows = stream.train.nbytes() / stream.line_bytes
+    return max(1, math.ceil(rows / config.batch_size) * config.epochs)
+
+
 def read_sample(stream: CsvStream, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """About `rows` rows from training blocks spread evenly over the file."""
     per_block = max(stream.train.nbytes() / max(len(stream.train), 1) / stream.line_bytes, 1)
@@ -370,14 +376,19 @@ Normalization layer adapts on the streamed sample.
 """
 
 
-def build_model(x_sample: np.ndarray, y_sample: np.ndarray, config: Config | None = None):
+def build_model(x_sample: np.ndarray, y_sample: np.ndarray, config: Config | None = None,
+                total_steps: int | None = None):
+    """`total_steps`, the steps of the whole fit (estimated from the file size), lets the
+    learning rate decay along a cosine to 1% by the end, so the last steps settle."""
     import keras
 
     config = config or Config()
+    rate = config.learning_rate
+    if total_steps:
+        rate = keras.optimizers.schedules.CosineDecay(rate, total_steps, alpha=0.01)
     return family.build_model(x_sample, y_sample, "binary_crossentropy", config=config,
                               activation="sigmoid",
-                              optimizer=keras.optimizers.SGD(config.learning_rate,
-                                                             momentum=config.momentum),
+                              optimizer=keras.optimizers.SGD(rate, momentum=config.momentum),
                               metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
                               name="sgd_classifier")
 
@@ -478,19 +489,23 @@ def parse_args(argv: Sequence[str] | None):
 
 def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
-    setup = engine.setup(args)  # strategy, seed, precision, XLA
     config = family.config_from(Config, args)
     config.block_bytes = args.block_kib << 10
+    # A file of yours is checked before TensorFlow starts; the sample is generated in the run.
+    stream = None if args.data == "sample" else load_data(
+        args.data, args.target, test_data=args.test_data, config=config)
+    setup = engine.setup(args)  # strategy, seed, precision, XLA
     config.batch_size = setup.global_batch(args.batch_size)
 
     with common.open_run_dir(setup.output_dir(args.output), NAME,
                              resume=args.resume is not None) as run:
         engine.save_run_options(run, args._argv)
-        stream = load_data(args.data, args.target, test_data=args.test_data, config=config,
-                           workdir=run.path)
+        stream = stream or load_data("sample", args.target, test_data=args.test_data,
+                                     config=config, workdir=run.path)
         x_sample, y_sample = read_sample(stream, config.sample_rows)
         with setup.scope():
-            model = build_model(x_sample, y_sample, config)
+            model = build_model(x_sample, y_sample, config, total_steps=estimated_steps(
+                stream, config))
         started = time.perf_counter()
         history, rows = train(model, stream, config, run=run, verbose=0 if args.quiet else 1)
         seconds = time.perf_counter() - started
