@@ -7,40 +7,42 @@ Title: The linear family: one model, five recipes
 Description: What linear-regression, lasso-regression, huber-regression, logistic-regression
 and sgd-classifier share: a Normalization layer adapted on the training split, then Dense(1).
 
-The five recipes of the "which model to choose" table are one model:
+The five recipes of the "which model to choose" table are one model,
 
     inputs -> Normalization (mean and variance of the training split) -> Dense(1[, sigmoid])
 
-| recipe                | use case              | loss                 | regulariser | optimiser, data        |
-| --------------------- | --------------------- | -------------------- | ----------- | ---------------------- |
-| linear-regression     | basic prediction      | mean squared error   | none        | Adam, full batch       |
-| lasso-regression      | feature selection     | mean squared error   | L1          | Adam, full batch       |
-| huber-regression      | outlier-prone data    | Huber(delta)         | none        | Adam, full batch       |
-| logistic-regression   | binary classification | binary cross-entropy | L2 (light)  | Adam, full batch       |
-| sgd-classifier        | big data              | binary cross-entropy | none        | SGD, streamed CSV      |
+differing only in loss, regulariser, optimiser and data pipeline:
 
-This module holds what they share: loading and splitting a table, building the model,
-the fast full-batch fit, the metrics and the pictures, the command line and `main`. Each
-recipe module keeps only what makes it itself, so reading one shows exactly how it differs.
+| recipe              | use case              | loss          | regulariser | optimiser, data  |
+| ------------------- | --------------------- | ------------- | ----------- | ---------------- |
+| linear-regression   | basic prediction      | squared error | none        | Adam, full batch |
+| lasso-regression    | feature selection     | squared error | L1          | Adam, full batch |
+| huber-regression    | outlier-prone data    | Huber(delta)  | none        | Adam, full batch |
+| logistic-regression | binary classification | cross-entropy | light L2    | Adam, full batch |
+| sgd-classifier      | big data              | cross-entropy | none        | SGD, CSV stream  |
 
-## Why the fit is full-batch and closed-loop
+This module holds what they share: loading and splitting a table, building the model, the
+fast full-batch fit, the metrics and the pictures, the command line and `main`. Each recipe
+module keeps only what makes it itself, so reading one shows exactly how it differs.
+
+## Why the fit is full-batch, in rounds
 
 These tables fit in memory many times over, and the objective is convex: there is one best
-answer, the same one scikit-learn computes. So instead of hundreds of epochs of minibatches,
-`train` takes whole-table Adam steps, 100 of them per call into TensorFlow
-(`steps_per_execution`), with a cosine learning-rate decay so the steps shrink onto the
-optimum, and stops once a round of steps no longer lowers the loss. On Auto MPG and breast
-cancer this reaches scikit-learn's coefficients in well under two seconds, most of it spent
-tracing the graph once (benchmarks/linear_family.py measures it against the plain
-300-epoch fit, which takes 15-20 s). Such a fit needs no checkpoint: restarting it costs
-less than saving one. (sgd-classifier, whose passes over a large file take minutes, does
-checkpoint, through recipes.engine.)
+answer, the one scikit-learn computes. So instead of hundreds of epochs of minibatches,
+`train` takes whole-table Adam steps, 100 per call into TensorFlow (`steps_per_execution`;
+Keras counts each call as an epoch). After each round, if the loss fell by less than
+`tolerance` of itself, the learning rate is cut tenfold; after three cuts the fit stops. On
+Auto MPG and breast cancer this reaches scikit-learn's weights within about 0.01 in 500-1500
+steps and about a second, most of it spent tracing the graph once (benchmarks/linear_family.py
+measures it; the textbook 300 epochs of minibatches take 15-20 s). Such a fit needs no
+checkpoint: running it again costs less than saving one. (sgd-classifier, whose passes over
+a large file take minutes, checkpoints through recipes.engine.)
 
-Two starting choices make the fit quick: the weights start at zero (as scikit-learn's do),
-and the bias starts at the answer for an all-average input (the target's mean, or the
-log-odds of the positive class), so Adam has only the slopes to find. For regression the
-learning rate is counted in standard deviations of the target, so a target in dollars
-learns as fast as one in miles per gallon.
+Two starting choices make it quick: the weights start at zero, as scikit-learn's do, and
+the bias starts at the answer for an average input (the target's mean, or the log-odds of
+the positive class), so Adam has only the slopes to find. For regression the learning rate
+is counted in standard deviations of the target, so a target in dollars trains as fast as
+one in miles per gallon.
 """
 
 from __future__ import annotations

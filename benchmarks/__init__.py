@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory measurements, kept out of the test suite."""
