@@ -54,15 +54,23 @@ TEST_ROWS = 100_000
 # --------------------------------------------------------------------------
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM on Linux, ru_maxrss elsewhere)."""
+def proc_status_mb(field: str) -> float | None:
+    """A memory figure from /proc/self/status (Linux), in MB."""
     try:
         with open("/proc/self/status") as handle:
             for line in handle:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM on Linux, ru_maxrss elsewhere)."""
+    peak = proc_status_mb("VmHWM")
+    if peak is not None:
+        return peak
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -70,14 +78,7 @@ def peak_rss_mb() -> float:
 
 
 def rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return proc_status_mb("VmRSS") or float("nan")
 
 
 def small_table(name: str):
