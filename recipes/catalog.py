@@ -17,7 +17,8 @@ class RecipeInfo:
     description: str
     task: str
     data: str
-    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "rich", "matplotlib")
+    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich",
+                                 "matplotlib")
     shipped: tuple[str, ...] = field(default=())  # files from datasets/ it needs offline
 
 
