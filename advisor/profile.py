@@ -228,9 +228,10 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
     if features:
         many = len(features) >= ratio * rows
         per_row = rows / len(features)
+        plural = "s" if len(features) != 1 else ""
         profile.answer(
             "feature_selection", many,
-            f"{len(features)} feature{'s' if len(features) != 1 else ''} for {rows:,} rows (one per {per_row:,.0f} rows): "
+            f"{len(features)} feature{plural} for {rows:,} rows (one per {per_row:,.0f} rows): "
             + ("many, let the model pick" if many else "few enough to keep them all"))
 
     if kind == "continuous":
