@@ -7,7 +7,6 @@ A file too large to load comfortably is profiled from a sample of its first rows
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -234,13 +233,16 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
             f"{len(features)} feature{plural} for {rows:,} rows (one per {per_row:,.0f} rows): "
             + ("many, let the model pick" if many else "few enough to keep them all"))
 
-    if kind == "continuous":
+    if numeric:
         share, method = outlier_share(present.to_numpy(dtype=float), thresholds)
-        outliers = share > thresholds["outlier_share"]
+        count = round(share * len(present))
+        outliers = share > thresholds["outlier_share"] and count >= thresholds["outlier_min_count"]
         profile.facts["outlier_share"] = round(share, 5)
         profile.facts["outlier_method"] = method
-        text_share = f"{share:.1%} of the target's values are outliers ({method})"
-        profile.findings.append(("target outliers", text_share))
+        text_share = (f"{share:.1%} of the target's values ({count:,}) are outliers, "
+                      f"{method}")
+        if kind == "continuous":
+            profile.findings.append(("target outliers", text_share))
         profile.answer("outliers", outliers,
                        text_share + (": outlier-prone" if outliers else ": few"))
 
@@ -273,25 +275,26 @@ def _target_kind(present, numeric: bool, values: int, thresholds) -> tuple[str, 
 
 
 def outlier_share(values, thresholds) -> tuple[float, str]:
-    """Share of values far from the median, by robust z-score (MAD; IQR when MAD is 0)."""
+    """Share of values outside Tukey's far-out fences (3 IQR beyond the quartiles).
+
+    Quartiles are robust: a few wild values do not move the fences that judge them. Where
+    most values are equal (IQR 0), the share of values away from that one value counts.
+    """
     import numpy as np
 
     finite = values[np.isfinite(values)]
     infinite = values.size - finite.size
     if finite.size == 0:
         return 1.0, "every value is infinite"
-    median = float(np.median(finite))
-    scale = 1.4826 * float(np.median(np.abs(finite - median)))
-    z = thresholds["outlier_robust_z"]
-    method = f"robust z-score over {z:g}, median and MAD"
-    if scale == 0:
-        q1, q3 = np.percentile(finite, [25, 75])
-        scale = float(q3 - q1) / 1.349
-        method = f"robust z-score over {z:g}, median and IQR"
-    if scale == 0 or not math.isfinite(scale):
-        far = int(np.sum(finite != median))
-        return (far + infinite) / values.size, "values away from a dominant median value"
-    far = int(np.sum(np.abs(finite - median) / scale > thresholds["outlier_robust_z"]))
+    k = thresholds["outlier_iqr_k"]
+    q1, q3 = np.percentile(finite, [25, 75])
+    iqr = float(q3 - q1)
+    if iqr > 0:
+        far = int(np.sum((finite < q1 - k * iqr) | (finite > q3 + k * iqr)))
+        method = f"beyond {k:g} IQR from the quartiles"
+    else:
+        far = int(np.sum(finite != np.median(finite)))
+        method = "away from the value most rows share"
     return (far + infinite) / values.size, method
 
 
