@@ -77,12 +77,15 @@ class Rule:
         """The answers this rule looks at."""
         return set(self.when).union(*(set(c) for c in self.when_any))
 
-    def describe_when(self, questions: Mapping[str, Question]) -> str:
-        text = " and ".join(_describe(self.when, questions))
+    def describe_when(self, questions: Mapping[str, Question], compact: bool = False) -> str:
+        """`goal = predict-number and data = tabular`, or compact: `predict-number, tabular`."""
+        joiner = ", " if compact else " and "
+        text = joiner.join(_describe(self.when, questions, compact))
         if self.when_any:
-            alternatives = " or ".join(" and ".join(_describe(c, questions))
+            alternatives = " or ".join(joiner.join(_describe(c, questions, compact))
                                        for c in self.when_any)
-            text += f" and ({alternatives})"
+            text += f"{joiner}({alternatives})" if len(self.when_any) > 1 else \
+                f"{joiner}{alternatives}"
         return text
 
 
@@ -199,12 +202,18 @@ def _numbers_in(expected: Any) -> Iterable[float]:
     return []
 
 
-def _describe(conditions: Mapping[str, Any], questions: Mapping[str, Question]) -> list[str]:
+def _describe(conditions: Mapping[str, Any], questions: Mapping[str, Question],
+              compact: bool = False) -> list[str]:
     parts = []
     for key, expected in conditions.items():
         name = key.replace("_", "-")
         question = questions.get(key)
-        if isinstance(expected, list):
+        kind = question.kind if question is not None else None
+        if compact and kind == "choice":
+            parts.append(" or ".join(expected) if isinstance(expected, list) else expected)
+        elif compact and kind == "yes-no":
+            parts.append(name if expected else f"no {name}")
+        elif isinstance(expected, list):
             parts.append(f"{name} is {' or '.join(map(str, expected))}")
         elif isinstance(expected, str) and (match := _COMPARISON.match(expected)):
             number = float(match[2])

@@ -95,22 +95,31 @@ def profile(prof):
 
 
 def decision_table(knowledge: Knowledge, available: set[str]):
+    """The rules as a table; columns never break a word, so it reads in 80 columns."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="Which model to choose: the first row that fits wins",
-                  title_justify="left", show_lines=True)
-    table.add_column("#", justify="right")
-    table.add_column("use case", style="bold")
-    table.add_column("when")
-    table.add_column("model", style="green")
-    table.add_column("recipe")
+    rows = []
     for number, rule in enumerate(knowledge.rules, start=1):
         if rule.recipe is None:
             recipe = "advice only"
         elif rule.recipe in available:
             recipe = rule.recipe
         else:
-            recipe = f"{rule.recipe} (not yet)"
-        table.add_row(str(number), rule.rule, rule.describe_when(knowledge.by_key), rule.model,
-                      recipe)
+            recipe = f"{rule.recipe} *"
+        rows.append((str(number), rule.rule, rule.describe_when(knowledge.by_key, compact=True),
+                     rule.model, recipe))
+    missing = any(row[-1].endswith(" *") for row in rows)
+    table = Table(title="Which model to choose: the first row that fits wins",
+                  title_justify="left", box=box.SIMPLE_HEAD, show_lines=True, pad_edge=False,
+                  padding=(0, 0), collapse_padding=True,
+                  caption="* not in this version of keras-recipes yet" if missing else None,
+                  caption_justify="left")
+    styles = {"use case": "bold", "model": "green"}
+    for index, name in enumerate(("#", "use case", "when", "model", "recipe")):
+        widest_word = max(len(word) for row in rows for word in row[index].split())
+        table.add_column(name, justify="right" if name == "#" else "left",
+                         style=styles.get(name), min_width=widest_word)
+    for row in rows:
+        table.add_row(*row)
     return table

@@ -1,0 +1,264 @@
+"""`advisor copy`: what it copies and rewrites, how it refuses to clobber files, and every
+recipe running from its copy with keras-recipes out of reach."""
+
+import ast
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor import copier
+from advisor.cli import app
+from recipes import catalog
+
+runner = CliRunner()
+
+
+def copy(*args):
+    return runner.invoke(app, ["copy", *map(str, args)])
+
+
+# --------------------------------------------------------------------------------------
+# rewriting imports
+# --------------------------------------------------------------------------------------
+
+
+def test_every_import_form_is_rewritten():
+    source = (
+        "import os\n"
+        "from recipes import common, data as d\n"
+        "from recipes.common import RecipeError, ExitStatus as E\n"
+        "import recipes.data\n"
+        "from . import common as c2\n"
+        "from .data import (\n    read_csv,\n    load_images,\n)\n"
+        "def f():\n"
+        "    import recipes.common, json\n"
+        "    return recipes.common.ExitStatus, recipes.data.read_csv\n"
+    )
+    out = copier.rewrite(source, "recipes.mnist_fnn", "recipes.mnist_fnn")
+    assert "recipes." not in out.replace("recipes_", "")
+    assert "import recipes_common as common\nimport recipes_data as d\n" in out
+    assert "from recipes_common import RecipeError, ExitStatus as E\n" in out
+    assert "import recipes_data\n" in out and "import recipes_common as c2\n" in out
+    assert "from recipes_data import read_csv, load_images\n" in out
+    assert "    import recipes_common\n    import json\n" in out
+    assert "return recipes_common.ExitStatus, recipes_data.read_csv" in out
+    ast.parse(out)
+
+
+def test_the_recipe_keeps_its_name_and_its_usage_lines_follow():
+    text = copier.rewrite("'''\n    python -m recipes.mnist_fnn --data full\n"
+                          "    from recipes import mnist_fnn\n'''\n",
+                          "recipes.mnist_fnn", "recipes.mnist_fnn")
+    assert "python mnist_fnn.py --data full" in text and "import mnist_fnn" in text
+
+
+def test_dependencies_are_found_transitively():
+    assert copier.dependencies("recipes.mnist_fnn") == [
+        "recipes.mnist_fnn", "recipes.common", "recipes.data"]
+    assert copier.dependencies("recipes.neuron_math") == ["recipes.neuron_math",
+                                                          "recipes.common"]
+
+
+def _third_party(tree: ast.AST, module_level_only: bool) -> set[str]:
+    nodes = tree.body if module_level_only else list(ast.walk(tree))
+    names = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n != "__future__"}
+
+
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml"}
+
+
+def _requirement_names(requirements) -> set[str]:
+    return {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+@pytest.mark.parametrize("name", catalog.names())
+def test_the_pip_line_covers_what_the_copy_imports(name, tmp_path):
+    info = catalog.get(name)
+    files = copier.plan(info, tmp_path)
+    ours = {f.dest.stem for f in files if f.dest.suffix == ".py"}
+    needed = set()
+    for planned in files:
+        if planned.dest.suffix != ".py":
+            continue
+        tree = ast.parse(planned.content)
+        # every import of the recipe itself; the module-level imports of its helpers
+        needed |= _third_party(tree, module_level_only=planned.dest.stem != files[0].dest.stem)
+    needed = {DISTRIBUTIONS.get(n, n).lower() for n in needed - ours}
+    assert needed <= _requirement_names(info.requires)
+
+
+@pytest.mark.parametrize("name", catalog.names())
+def test_the_scripts_own_dependency_block_agrees_with_the_catalog(name):
+    path = copier.module_file(catalog.get(name).module)
+    block = re.search(r"^# /// script\n(.*?)^# ///$", path.read_text(), re.S | re.M)
+    if block is None:
+        pytest.skip("no PEP 723 block")
+    listed = re.search(r"dependencies = \[(.*?)\]", block[1], re.S)[1]
+    header = _requirement_names(re.findall(r'"([^"]+)"', listed))
+    assert header == _requirement_names(catalog.get(name).requires)
+
+
+# --------------------------------------------------------------------------------------
+# the command
+# --------------------------------------------------------------------------------------
+
+
+def test_copy_writes_the_recipe_helpers_and_data_and_prints_the_pip_line(tmp_path):
+    dest = tmp_path / "project"
+    result = copy("mnist-fnn", dest)
+    assert result.exit_code == 0, result.output
+    names = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert names == ["datasets/README.md", "datasets/SHA256SUMS",
+                     "datasets/fashion_mnist_sample.npz", "datasets/mnist_sample.npz",
+                     "mnist_fnn.py", "recipes_common.py", "recipes_data.py"]
+    assert "pip install 'tensorflow>=2.21' 'keras>=3.15' numpy pandas" in result.stdout
+    assert "python mnist_fnn.py" in result.stdout
+    assert "import recipes_data as data" in (dest / "mnist_fnn.py").read_text()
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    dest = tmp_path / "project"
+    result = copy("mnist-fnn", dest, "--dry-run")
+    assert result.exit_code == 0
+    assert "would write" in result.stdout and str(dest / "mnist_fnn.py") in result.stdout
+    assert not dest.exists()
+
+
+def test_existing_files_are_never_overwritten_without_overwrite(tmp_path):
+    dest = tmp_path / "project"
+    assert copy("mnist-fnn", dest).exit_code == 0
+    again = copy("mnist-fnn", dest)
+    assert again.exit_code == 0 and "unchanged" in again.stdout
+    mine = dest / "recipes_common.py"
+    mine.write_text("# my own edits\n")
+    result = copy("mnist-fnn", dest)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: 1 file(s) already exist and differ")
+    assert "hint: pass --overwrite" in result.stderr
+    assert mine.read_text() == "# my own edits\n"
+    dry = copy("mnist-fnn", dest, "--dry-run", "--diff")
+    assert "exists, differs" in dry.stdout and "-# my own edits" in dry.stdout
+    assert mine.read_text() == "# my own edits\n"
+    assert copy("mnist-fnn", dest, "--overwrite").exit_code == 0
+    assert "class ExitStatus" in mine.read_text()
+
+
+def test_two_recipes_share_their_helpers_in_one_folder(tmp_path):
+    assert copy("mnist-fnn", tmp_path).exit_code == 0
+    result = copy("neuron-math", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "unchanged recipes_common.py".replace(" ", "") in result.stdout.replace(" ", "") \
+        .replace(str(tmp_path) + "/", "")
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda p: p.write_text("x"), "is a file, not a folder"),
+    (lambda p: None, "cannot create"),
+])
+def test_bad_destinations_are_one_line_errors(tmp_path, make, fragment):
+    blocker = tmp_path / "thing"
+    if fragment == "cannot create":
+        blocker.write_text("x")
+        dest = blocker / "sub"
+    else:
+        make(blocker)
+        dest = blocker
+    result = copy("mnist-fnn", dest)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and fragment in result.stderr
+    assert "\nhint: " in result.stderr
+
+
+def test_a_destination_that_is_not_writable_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(copier.os, "access", lambda path, mode: False)
+    result = copy("mnist-fnn", tmp_path / "project")
+    assert result.exit_code == 1 and "not writable" in result.stderr
+    assert not (tmp_path / "project").exists()
+
+
+def test_unknown_recipe_suggests_the_closest(tmp_path):
+    result = copy("mnist_fnn", tmp_path)
+    assert result.exit_code == 2 and "did you mean 'mnist-fnn'" in result.stderr
+
+
+# --------------------------------------------------------------------------------------
+# every recipe runs from its copy, with keras-recipes out of reach
+# --------------------------------------------------------------------------------------
+
+# Runs a script the way `python script.py` would, from a folder, after removing from
+# sys.path every entry that holds the project (the test virtualenv has it installed), and
+# checks that its modules are out of reach before starting.
+ISOLATED = r"""
+import os, runpy, sys
+sys.path[:] = [p for p in sys.path
+               if not os.path.isfile(os.path.join(p or os.curdir, "recipes", "__init__.py"))]
+sys.path.insert(0, os.getcwd())
+for module in ("recipes.common", "recipes.data", "advisor"):
+    try:
+        __import__(module)
+    except ModuleNotFoundError:
+        continue
+    raise SystemExit(f"keras-recipes is importable: {module}")
+sys.modules.pop("recipes", None)
+script, sys.argv = sys.argv[1], sys.argv[1:]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """One HOME for the isolated runs: matplotlib builds its font cache there once."""
+    return tmp_path_factory.mktemp("home")
+
+
+def run_isolated(folder, *args, home, timeout=240):
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
+           "KERAS_HOME": str(home / ".keras"), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "CUDA_VISIBLE_DEVICES": "", "NO_COLOR": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-I", "-c", ISOLATED, *map(str, args)], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_isolation_really_hides_the_project(tmp_path, home):
+    (tmp_path / "probe.py").write_text("import recipes.common\n")
+    out = run_isolated(tmp_path, "probe.py", home=home)
+    assert out.returncode != 0 and "No module named 'recipes" in out.stderr
+
+
+def quick_options(help_text: str, output: str) -> list[str]:
+    """One short run on the shipped sample, with whichever of these options it takes."""
+    wanted = [("--data", ["sample"]), ("--epochs", ["1"]), ("--max-samples", ["256"]),
+              ("--quiet", []), ("--output", [output]), ("--json", [])]
+    return [piece for option, value in wanted if re.search(rf"{option}\b", help_text)
+            for piece in [option, *value]]
+
+
+@pytest.mark.parametrize("name", catalog.names())
+def test_every_recipe_runs_from_its_copy(name, tmp_path, home):
+    folder = tmp_path / "project"
+    result = copy(name, folder)
+    assert result.exit_code == 0, result.output
+    script = f"{copier.target_name(catalog.get(name).module, catalog.get(name).module)}.py"
+    help_run = run_isolated(folder, script, "--help", home=home)
+    assert help_run.returncode == 0, help_run.stderr[-2000:]
+    options = quick_options(help_run.stdout, "run")
+    run = run_isolated(folder, script, *options, home=home)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    if "--output" in options:
+        assert (folder / "run" / "metrics.json").is_file()
+    if "--json" in options:
+        assert run.stdout.lstrip().startswith("{")
+    written = {p.name for p in folder.iterdir()} - {f.dest.name for f in copier.plan(
+        catalog.get(name), folder)} - {"run", "__pycache__", "datasets"}
+    assert written == set(), f"the recipe wrote outside its output folder: {written}"
