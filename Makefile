@@ -15,11 +15,11 @@ run: $(STAMP)
 	@if test -t 0; then $(BIN)/advisor recommend; else $(BIN)/advisor demo; fi
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check recipes advisor tests benchmarks datasets
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check recipes advisor tests benchmarks datasets
+	$(BIN)/python -m ruff check .
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

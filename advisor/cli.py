@@ -400,6 +400,25 @@ def demo() -> None:
                       hint="add a [[demo]] case to advisor/rules.toml")
 
 
+# --------------------------------------------------------------------------------------
+# doctor
+# --------------------------------------------------------------------------------------
+
+
+@app.command()
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
+) -> None:
+    """Check this machine: versions, GPUs, mixed precision, XLA, cached datasets."""
+    from advisor import doctor as checks
+
+    report = checks.collect()
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        checks.render(report)
+
+
 def main() -> int:
     app(prog_name="advisor")
     return ExitStatus.OK

@@ -28,7 +28,7 @@ from typing import Any
 
 # TensorFlow's C++ start-up chatter (CUDA probes on machines without a GPU) hides the
 # messages that matter; Python warnings still show. Set TF_CPP_MIN_LOG_LEVEL to see it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 class ExitStatus(enum.IntEnum):
@@ -161,8 +161,9 @@ def set_seed(seed: int | None) -> None:
 
 
 def default_run_dir(name: str) -> Path:
+    """runs/<recipe>-<timestamp>, under $KERAS_RECIPES_RUNS when set (as in the container)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{name}-{stamp}"
+    return Path(os.environ.get("KERAS_RECIPES_RUNS") or "runs") / f"{name}-{stamp}"
 
 
 class RunDir:
@@ -227,7 +228,7 @@ class RunDir:
 
 
 @contextlib.contextmanager
-def open_run_dir(output: Path | None, name: str) -> Iterator[RunDir]:
+def open_run_dir(output: Path | None, name: str, resume: bool = False) -> Iterator[RunDir]:
     """Creates the run directory; removes it again if the run fails before finishing.
 
     A directory that existed before is left in place (only the files this run
@@ -242,6 +243,9 @@ def open_run_dir(output: Path | None, name: str) -> Iterator[RunDir]:
     if path.exists() and not path.is_dir():
         raise RecipeError(f"--output {path} is a file, not a directory",
                           hint="give a directory path for --output")
+    if path.is_dir() and not resume and (path / "checkpoint").exists():
+        raise RecipeError(f"{path} holds an interrupted run",
+                          hint=f"continue it with --resume {path}, or choose another --output")
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -255,7 +259,9 @@ def open_run_dir(output: Path | None, name: str) -> Iterator[RunDir]:
     run_dir = RunDir(path)
     try:
         yield run_dir
-    except BaseException:
+    except BaseException as error:
+        if getattr(error, "keep_run", False):  # an interrupted run keeps its checkpoint
+            raise
         if created:
             shutil.rmtree(path, ignore_errors=True)
         else:

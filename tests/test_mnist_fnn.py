@@ -33,7 +33,7 @@ def test_run_writes_model_history_and_curves(finished_run):
     import keras
 
     assert {p.name for p in finished_run.iterdir()} == {
-        "model.keras", "history.csv", "metrics.json", "training_curves.png"}
+        "model.keras", "history.csv", "metrics.json", "training_curves.png", "run-options.json"}
     model = keras.saving.load_model(finished_run / "model.keras", safe_mode=True)
     assert [type(layer).__name__ for layer in model.layers] == ["Flatten", "Dense", "Dense"]
     assert model.layers[1].units == 128 and model.layers[1].activation.__name__ == "relu"
@@ -61,7 +61,7 @@ def test_model_is_the_designed_one_and_trains_on_user_arrays():
     assert model.loss.__class__.__name__ == "SparseCategoricalCrossentropy"
     assert model.optimizer.__class__.__name__ == "Adam"
     history = mnist_fnn.train(model, x, y, config, verbose=0)
-    assert len(history.history["loss"]) == 2
+    assert len(history["loss"]) == 2
     assert set(mnist_fnn.evaluate(model, x, y, 2)) >= {"accuracy", "f1"}
 
 
