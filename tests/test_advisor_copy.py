@@ -57,8 +57,13 @@ def test_the_recipe_keeps_its_name_and_its_usage_lines_follow():
 
 
 def test_dependencies_are_found_transitively():
-    assert copier.dependencies("recipes.mnist_fnn") == [
-        "recipes.mnist_fnn", "recipes.common", "recipes.data"]
+    found = copier.dependencies("recipes.mnist_fnn")
+    assert found[0] == "recipes.mnist_fnn"
+    assert {"recipes.common", "recipes.data"} <= set(found)
+    for module in found:  # closed: whatever a copied module imports is copied too
+        tree = ast.parse(copier.module_file(module).read_bytes())
+        for node in ast.walk(tree):
+            assert set(copier._project_import(node, module) or []) <= set(found)
     assert copier.dependencies("recipes.neuron_math") == ["recipes.neuron_math",
                                                           "recipes.common"]
 
@@ -117,10 +122,11 @@ def test_copy_writes_the_recipe_helpers_and_data_and_prints_the_pip_line(tmp_pat
     dest = tmp_path / "project"
     result = copy("mnist-fnn", dest)
     assert result.exit_code == 0, result.output
-    names = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
-    assert names == ["datasets/README.md", "datasets/SHA256SUMS",
+    names = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
+    assert names == {"datasets/README.md", "datasets/SHA256SUMS",
                      "datasets/fashion_mnist_sample.npz", "datasets/mnist_sample.npz",
-                     "mnist_fnn.py", "recipes_common.py", "recipes_data.py"]
+                     "mnist_fnn.py"} | {f"recipes_{m.split('.')[1]}.py"
+                                        for m in copier.dependencies("recipes.mnist_fnn")[1:]}
     assert "pip install 'tensorflow>=2.21' 'keras>=3.15' numpy pandas" in result.stdout
     assert "python mnist_fnn.py" in result.stdout
     assert "import recipes_data as data" in (dest / "mnist_fnn.py").read_text()
