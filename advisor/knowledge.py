@@ -107,28 +107,38 @@ class Knowledge:
     def values(self, key: str) -> list[Any]:
         """Every value worth trying for one question: its choices, yes and no, or for a
         number one value on each side of every threshold the rules compare it with."""
-        question = self.by_key[key]
-        if question.kind == "choice":
-            return list(question.choices)
-        if question.kind == "yes-no":
-            return [True, False]
-        lowest = question.min if question.min is not None else 0
-        points = {lowest}
-        for rule in self.rules:
-            for conditions in (rule.when, *rule.when_any):
-                if key in conditions:
-                    for number in _numbers_in(conditions[key]):
+        return self._values[key]
+
+    @functools.cached_property
+    def _values(self) -> dict[str, list[Any]]:
+        table = {}
+        for question in self.questions:
+            if question.kind == "choice":
+                table[question.key] = list(question.choices)
+                continue
+            if question.kind == "yes-no":
+                table[question.key] = [True, False]
+                continue
+            lowest = question.min if question.min is not None else 0
+            points = {lowest}
+            for rule in self.rules:
+                for conditions in (rule.when, *rule.when_any):
+                    for number in _numbers_in(conditions.get(question.key)):
                         points.update({number - 1, number, number + 1})
-        return sorted(int(p) for p in points if p >= lowest)
+            table[question.key] = sorted(int(p) for p in points if p >= lowest)
+        return table
 
-    def relevant(self) -> list[str]:
-        """Questions some rule looks at, in the order they are asked."""
+    @functools.cached_property
+    def relevant(self) -> tuple[str, ...]:
+        """The questions some rule looks at, in the order they are asked."""
         used = set().union(*(rule.keys() for rule in self.rules))
-        return [q.key for q in self.questions if q.key in used]
+        return tuple(q.key for q in self.questions if q.key in used)
 
-    def completions(self, answers: Answers) -> Iterator[dict[str, Any]]:
-        """Every way to fill in the missing answers (numbers by their buckets)."""
-        missing = [k for k in self.relevant() if answers.get(k) is None]
+    def completions(self, answers: Answers, leave_out: str | None = None
+                    ) -> Iterator[dict[str, Any]]:
+        """Every way to fill in the missing answers (numbers by their buckets), except
+        `leave_out`."""
+        missing = [k for k in self.relevant if answers.get(k) is None and k != leave_out]
         for combo in itertools.product(*(self.values(k) for k in missing)):
             yield {**answers, **dict(zip(missing, combo, strict=True))}
 
@@ -137,20 +147,16 @@ class Knowledge:
         return {getattr(self.decide(c), "id", None) for c in self.completions(answers)}
 
     def matters(self, key: str, answers: Answers) -> bool:
-        """Whether answering `key` can still change the recommendation."""
-        if answers.get(key) is not None or key not in self.relevant():
+        """Whether answering `key` can still change the recommendation: for some way of
+        filling in the other missing answers, two of its values lead to different rules."""
+        if answers.get(key) is not None or key not in self.relevant:
             return False
-        for completion in self._others(key, answers):
+        for completion in self.completions(answers, leave_out=key):
             seen = {getattr(self.decide({**completion, key: v}), "id", None)
                     for v in self.values(key)}
             if len(seen) > 1:
                 return True
         return False
-
-    def _others(self, key: str, answers: Answers) -> Iterator[dict[str, Any]]:
-        missing = [k for k in self.relevant() if answers.get(k) is None and k != key]
-        for combo in itertools.product(*(self.values(k) for k in missing)):
-            yield {**answers, **dict(zip(missing, combo, strict=True))}
 
     def still_needed(self, answers: Answers) -> list[Question]:
         """The unanswered questions that can still change the recommendation, in order."""
@@ -193,7 +199,7 @@ def _all_hold(conditions: Mapping[str, Any], answers: Answers) -> bool:
 
 
 def _numbers_in(expected: Any) -> Iterable[float]:
-    if isinstance(expected, bool):
+    if expected is None or isinstance(expected, bool):
         return []
     if isinstance(expected, (int, float)):
         return [expected]

@@ -335,3 +335,14 @@ def test_outlier_share_uses_a_robust_rule():
     mostly_zero = np.r_[np.zeros(900), np.arange(1, 101)]
     share, method = profile.outlier_share(mostly_zero, thresholds)
     assert 0 < share <= 0.1
+
+
+def test_ctrl_c_during_the_interview_exits_130(monkeypatch):
+    from advisor import interview
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(interview, "ask", interrupted)
+    result = recommend("--interactive")
+    assert result.exit_code == 130 and result.stderr.strip() == "interrupted"
