@@ -76,7 +76,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
         raise RecipeError(f"{saved} is damaged", hint="start a new run instead") from None
     args = parser.parse_args([*_without_output(original), "--output", str(run)])
     args._argv = original
-    args.resumed = True
+    args.resume = run
     return args
 
 
@@ -289,10 +289,19 @@ def read_log(path: Path) -> dict[str, list[float]]:
         return {}
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    # A crash between the checkpoint and the log can leave an epoch logged twice after a
+    # resume; the later line is the one the checkpoint continued from.
+    rows = list({int(row["epoch"]): row for row in rows}.values())
     rows.sort(key=lambda row: int(row["epoch"]))
     keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
-    return {k: [float(row[k]) if row[k] not in ("", None) else math.nan for row in rows]
-            for k in keys}
+    return {k: [_number(row[k]) for row in rows] for k in keys}
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan  # CSVLogger writes "NA" for a missing value
 
 
 def finish(run: RunDir) -> None:
