@@ -223,7 +223,7 @@ def build_recommendation(explicit: dict, csv: Path | None, target: str | None,
         answers.merge(prof.answers, {k: f"profile: {v}" for k, v in prof.because.items()})
     advice.infer(answers, knowledge)
     if interactive:
-        interview.interview(knowledge, answers, stderr_console(), defaults={})
+        interview.interview(knowledge, answers, stderr_console())
     needed = knowledge.still_needed(answers.values)
     if needed:
         raise advice.missing_error(needed)

@@ -68,12 +68,12 @@ def _prompts():
     return ChoicePrompt, CountPrompt, YesNoPrompt
 
 
-def ask(question: Question, console, default: Any = None) -> Any:
+def ask(question: Question, console) -> Any:
     """Asks one question on the console (stderr) and returns the answer."""
     from rich.text import Text
 
     choice_prompt, count_prompt, yes_no_prompt = _prompts()
-    default = question.default if default is None else default
+    default = question.default
     console.print()
     console.print(Text(question.text, style="bold"))
     console.print(Text(question.help, style="dim"))
@@ -112,9 +112,9 @@ def ask_target(columns: list[str], console) -> str:
                           exit_code=ExitStatus.USAGE) from None
 
 
-def interview(knowledge: Knowledge, answers, console, defaults: dict[str, Any]) -> None:
-    """Asks, in order, each question that can still change the recommendation."""
+def interview(knowledge: Knowledge, answers, console) -> None:
+    """Asks, in order, each question that can still change the recommendation; after each
+    answer, what still matters is worked out again."""
     while needed := knowledge.still_needed(answers.values):
         question = needed[0]
-        value = ask(question, console, defaults.get(question.key))
-        answers.set(question.key, value, "your answer")
+        answers.set(question.key, ask(question, console), "your answer")
