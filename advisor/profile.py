@@ -135,7 +135,7 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
                           f"({present.iloc[0]!r}): there is nothing to predict",
                           hint="choose a --target column with at least two different values")
     numeric = pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present)
-    kind, classes = _target_kind(present, numeric, values, thresholds)
+    kind = _target_kind(present, numeric, values, thresholds)
     profile.facts.update(target_kind=kind, target_values=int(values),
                          target_missing=int(y.isna().sum()))
     examples = ", ".join(map(str, sorted(present.unique()[:3].tolist(), key=str)))
@@ -259,19 +259,20 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
     return profile
 
 
-def _target_kind(present, numeric: bool, values: int, thresholds) -> tuple[str, int | None]:
+def _target_kind(present, numeric: bool, values: int, thresholds) -> str:
+    """binary (two values), multi-class (labels, or a few whole numbers) or continuous."""
     import numpy as np
 
     if values == 2:
-        return "binary", 2
+        return "binary"
     if numeric:
         array = present.to_numpy(dtype=float)
         finite = array[np.isfinite(array)]
         whole = finite.size == array.size and bool(np.all(finite == np.round(finite)))
         if whole and values <= thresholds["class_max_values"]:
-            return "multi-class", values
-        return "continuous", None
-    return "multi-class", values
+            return "multi-class"
+        return "continuous"
+    return "multi-class"
 
 
 def outlier_share(values, thresholds) -> tuple[float, str]:
