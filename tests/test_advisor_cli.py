@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -124,3 +125,29 @@ def test_python_dash_m_advisor_works():
     out = subprocess.run([sys.executable, "-m", "advisor", "list", "--json"],
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)[0]["name"] == "mnist-fnn"
+
+
+def test_demo_tells_a_use_case_recommends_and_trains_a_recipe(monkeypatch):
+    import importlib
+
+    calls = []
+    for info in catalog.RECIPES:
+        module = importlib.import_module(info.module)
+        monkeypatch.setattr(module, "main", lambda argv, name=info.name: calls.append(
+            (name, argv)) or 0)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Example use case" in result.stdout and "Recommendation" in result.stdout
+    ((name, argv),) = calls
+    assert catalog.get(name) is not None and "--quiet" in argv  # no progress bar in a pipe
+    assert f"advisor run {name}" in result.stdout
+
+
+@pytest.mark.large
+def test_demo_trains_for_real_and_ends_with_metrics(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "advisor", "demo"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "accuracy" in out.stdout and out.stdout.rstrip().endswith("└───────────┴────────┘")
+    assert list((tmp_path / "runs").glob("*/metrics.json"))
