@@ -2,6 +2,7 @@
 recipe running from its copy with keras-recipes out of reach."""
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -201,14 +202,15 @@ def test_unknown_recipe_suggests_the_closest(tmp_path):
 # every recipe runs from its copy, with keras-recipes out of reach
 # --------------------------------------------------------------------------------------
 
-# Runs a script the way `python script.py` would, from a folder, after removing from
-# sys.path every entry that holds the project (the test virtualenv has it installed), and
-# checks that its modules are out of reach before starting.
+# A Python that cannot see the project: every sys.path entry that holds it is removed (the
+# test virtualenv has keras-recipes installed), and that its modules are out of reach is
+# checked before anything runs. It then runs jobs, each `python SCRIPT ARGS...` from its own
+# folder (cwd and sys.path[0] = that folder, as `python script.py` would have), one after the
+# other in this one process, so that TensorFlow is imported once for all recipes.
 ISOLATED = r"""
-import os, runpy, sys
+import contextlib, io, json, os, runpy, sys, traceback
 sys.path[:] = [p for p in sys.path
                if not os.path.isfile(os.path.join(p or os.curdir, "recipes", "__init__.py"))]
-sys.path.insert(0, os.getcwd())
 for module in ("recipes.common", "recipes.data", "advisor"):
     try:
         __import__(module)
@@ -216,8 +218,27 @@ for module in ("recipes.common", "recipes.data", "advisor"):
         continue
     raise SystemExit(f"keras-recipes is importable: {module}")
 sys.modules.pop("recipes", None)
-script, sys.argv = sys.argv[1], sys.argv[1:]
-runpy.run_path(script, run_name="__main__")
+base, (jobs_file, results_file) = list(sys.path), sys.argv[1:3]
+jobs, results = json.load(open(jobs_file)), {}
+for job in jobs:
+    os.chdir(job["folder"])
+    sys.path[:] = [job["folder"], *base]
+    for name in job["modules"]:  # each recipe imports its own copies
+        sys.modules.pop(name, None)
+    sys.argv = [job["script"], *job["args"]]
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            runpy.run_path(job["script"], run_name="__main__")
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+    results[job["name"]] = {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+json.dump(results, open(results_file, "w"))
 """
 
 
@@ -227,18 +248,36 @@ def home(tmp_path_factory):
     return tmp_path_factory.mktemp("home")
 
 
-def run_isolated(folder, *args, home, timeout=240):
+def run_isolated(jobs: list[dict], home, timeout=1200) -> dict:
+    """Runs the jobs ({name, folder, script, args, modules}) with the project out of reach."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
            "KERAS_HOME": str(home / ".keras"), "TF_CPP_MIN_LOG_LEVEL": "3",
            "CUDA_VISIBLE_DEVICES": "", "NO_COLOR": "1", "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-I", "-c", ISOLATED, *map(str, args)], cwd=folder,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    jobs_file, results_file = home / "jobs.json", home / "results.json"
+    jobs_file.write_text(json.dumps(jobs))
+    results_file.unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, "-I", "-c", ISOLATED, str(jobs_file),
+                           str(results_file)], cwd=home, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if done.returncode != 0:
+        return {"error": done.stdout + done.stderr[-3000:]}
+    return json.loads(results_file.read_text())
+
+
+def job(name: str, folder, *args) -> dict:
+    info = catalog.get(name)
+    files = copier.plan(info, folder)
+    return {"name": name, "folder": str(folder), "script": files[0].dest.name,
+            "args": [str(a) for a in args],
+            "modules": [f.dest.stem for f in files if f.dest.suffix == ".py"]}
 
 
 def test_the_isolation_really_hides_the_project(tmp_path, home):
     (tmp_path / "probe.py").write_text("import recipes.common\n")
-    out = run_isolated(tmp_path, "probe.py", home=home)
-    assert out.returncode != 0 and "No module named 'recipes" in out.stderr
+    probe = {"name": "probe", "folder": str(tmp_path), "script": "probe.py", "args": [],
+             "modules": []}
+    result = run_isolated([probe], home)["probe"]
+    assert result["code"] == 1 and "No module named 'recipes" in result["stderr"]
 
 
 def quick_options(help_text: str, output: str) -> list[str]:
@@ -249,22 +288,32 @@ def quick_options(help_text: str, output: str) -> list[str]:
             for piece in [option, *value]]
 
 
+@pytest.fixture(scope="module")
+def copies_run(tmp_path_factory, home):
+    """Every recipe copied into an empty folder of its own, asked for --help, then run
+    shortly there; returns {name: (folder, options, help result, run result)}."""
+    folders = {}
+    for name in catalog.names():
+        folder = tmp_path_factory.mktemp(name) / "project"
+        assert copy(name, folder).exit_code == 0
+        folders[name] = folder
+    helps = run_isolated([job(n, f, "--help") for n, f in folders.items()], home)
+    options = {n: quick_options(helps.get(n, {}).get("stdout", ""), "run") for n in folders}
+    runs = run_isolated([job(n, f, *options[n]) for n, f in folders.items()], home)
+    return {n: (folders[n], options[n], helps.get(n, helps), runs.get(n, runs))
+            for n in folders}
+
+
 @pytest.mark.parametrize("name", catalog.names())
-def test_every_recipe_runs_from_its_copy(name, tmp_path, home):
-    folder = tmp_path / "project"
-    result = copy(name, folder)
-    assert result.exit_code == 0, result.output
-    script = f"{copier.target_name(catalog.get(name).module, catalog.get(name).module)}.py"
-    help_run = run_isolated(folder, script, "--help", home=home)
-    assert help_run.returncode == 0, help_run.stderr[-2000:]
-    options = quick_options(help_run.stdout, "run")
-    run = run_isolated(folder, script, *options, home=home)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "Traceback" not in run.stderr
+def test_every_recipe_runs_from_its_copy(name, copies_run):
+    folder, options, help_run, run = copies_run[name]
+    assert help_run.get("code") == 0, help_run
+    assert run.get("code") == 0, (run.get("stderr", "") or str(run))[-3000:]
+    assert "Traceback" not in run["stderr"]
     if "--output" in options:
         assert (folder / "run" / "metrics.json").is_file()
     if "--json" in options:
-        assert run.stdout.lstrip().startswith("{")
+        assert run["stdout"].lstrip().startswith("{")
     written = {p.name for p in folder.iterdir()} - {f.dest.name for f in copier.plan(
         catalog.get(name), folder)} - {"run", "__pycache__", "datasets"}
     assert written == set(), f"the recipe wrote outside its output folder: {written}"
