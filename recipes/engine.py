@@ -284,7 +284,11 @@ def _prepare_multi_worker(model, train_data, validation_data):
 
 
 def read_log(path: Path) -> dict[str, list[float]]:
-    """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order."""
+    """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order.
+
+    Without validation data Keras' CSVLogger still writes val_* columns, filled with "NA":
+    those columns are left out.
+    """
     if not path.exists():
         return {}
     with open(path, newline="", encoding="utf-8") as handle:
@@ -294,7 +298,10 @@ def read_log(path: Path) -> dict[str, list[float]]:
     rows = list({int(row["epoch"]): row for row in rows}.values())
     rows.sort(key=lambda row: int(row["epoch"]))
     keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
-    return {k: [_number(row[k]) for row in rows] for k in keys}
+    history = {k: [_number(row[k]) for row in rows] for k in keys}
+    # Columns CSVLogger wrote as "NA" on every line (no validation data) are dropped.
+    return {k: v for k, v in history.items()
+            if not (k.startswith("val_") and all(math.isnan(x) for x in v))}
 
 
 def _number(text: str | None) -> float:
