@@ -184,10 +184,12 @@ class Interrupted(RecipeError):
 
 
 def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
-        verbose: int = 1, callbacks: Sequence = (), **fit_kwargs) -> dict[str, list[float]]:
+        verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
+        **fit_kwargs) -> dict[str, list[float]]:
     """`model.fit` with a checkpoint, NaN guard and a log that survives interruptions.
 
-    Returns the history of every epoch, those before a resume included.
+    Returns the history of every epoch, those before a resume included. `loss_keys` names
+    the logged values that must stay finite (a GAN logs two losses and no "loss").
     """
     import keras
 
@@ -207,22 +209,28 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     except KeyboardInterrupt:
         raise Interrupted(run) from None
     history = read_log(log)
-    losses = history.get("loss", [])
-    if not losses or not all(math.isfinite(v) for v in losses):
+    losses = [history.get(key, []) for key in loss_keys]
+    if not all(values and all(math.isfinite(v) for v in values) for values in losses):
         raise RecipeError("training stopped: the loss became NaN or infinite",
                           hint="lower --learning-rate, and check the data for NaN or inf values")
     return history
 
 
 def read_log(path: Path) -> dict[str, list[float]]:
-    """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order."""
+    """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order.
+
+    Without validation data CSVLogger still writes val_* columns, filled with "NA":
+    those columns are left out.
+    """
     if not path.exists():
         return {}
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     rows.sort(key=lambda row: int(row["epoch"]))
-    keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
-    return {k: [float(row[k]) if row[k] not in ("", None) else math.nan for row in rows]
+    missing = ("", None, "NA")
+    keys = [k for k in (rows[0].keys() if rows else [])
+            if k != "epoch" and not all(row[k] in missing for row in rows)]
+    return {k: [float(row[k]) if row[k] not in missing else math.nan for row in rows]
             for k in keys}
 
 
