@@ -77,6 +77,20 @@ def run(
     raise typer.Exit(module.main(list(ctx.args)))
 
 
+@app.command()
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
+) -> None:
+    """Check this machine: versions, GPUs, mixed precision, XLA, cached datasets."""
+    from advisor import doctor as checks
+
+    report = checks.collect()
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        checks.render(report)
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
                       "help_option_names": []},

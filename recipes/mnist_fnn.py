@@ -171,13 +171,13 @@ def parse_args(argv: Sequence[str] | None):
 def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     images = load_data(args.data, args.dataset).limit(max_train=args.max_samples)
-    common.set_seed(args.seed)
-    setup = engine.setup(args)
+    setup = engine.setup(args)  # strategy, seed, precision, XLA
     config = Config(epochs=args.epochs, batch_size=setup.global_batch(args.batch_size),
                     learning_rate=args.learning_rate, seed=args.seed,
                     jit_compile=setup.jit_compile)
 
-    with common.open_run_dir(args.output, NAME, resume=args.resume is not None) as run:
+    output = setup.output_dir(args.output)
+    with common.open_run_dir(output, NAME, resume=args.resume is not None) as run:
         engine.save_run_options(run, args._argv)
         with setup.scope():
             model = build_model(images.input_shape, images.num_classes, config)
@@ -201,18 +201,18 @@ def _main(argv: Sequence[str] | None) -> int:
             "seconds": round(seconds, 3),
             "test": test,
         }
-        if setup.is_chief:
-            run.save_model(model)
-            run.write_history(history)
-            run.save_figure(common.plot_history(history), "training_curves.png")
-            engine.finish(run)
-            run.write_json("metrics.json", metrics)
+        run.save_model(model)
+        run.write_history(history)
+        run.save_figure(common.plot_history(history), "training_curves.png")
+        engine.finish(run)
+        run.write_json("metrics.json", metrics)
+    setup.cleanup(run)  # a worker that is not the chief keeps nothing
 
     common.print_metrics(f"{NAME} test metrics ({images.source})", test, as_json=args.json,
                          full=metrics)
     if not args.json:
-        print(f"wrote {run.path}/ (model.keras, history.csv, training_curves.png, metrics.json)",
-              file=sys.stderr)
+        where = run.path if setup.is_chief else "nothing (the chief worker writes the run)"
+        print(f"wrote {where}", file=sys.stderr)
     return 0
 
 
