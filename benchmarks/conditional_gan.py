@@ -89,7 +89,8 @@ def reference_gan(num_classes: int = 10, latent_dim: int = 128, image_size: int 
         def train_step(self, data):
             real_images, one_hot_labels = data
             image_one_hot_labels = one_hot_labels[:, :, None, None]
-            image_one_hot_labels = tf.repeat(image_one_hot_labels, repeats=[image_size * image_size])
+            image_one_hot_labels = tf.repeat(image_one_hot_labels,
+                                             repeats=[image_size * image_size])
             image_one_hot_labels = tf.reshape(image_one_hot_labels,
                                               (-1, image_size, image_size, num_classes))
             batch_size = tf.shape(real_images)[0]
@@ -104,7 +105,8 @@ def reference_gan(num_classes: int = 10, latent_dim: int = 128, image_size: int 
                 predictions = self.discriminator(combined_images)
                 d_loss = self.loss_fn(labels, predictions)
             grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+            self.d_optimizer.apply_gradients(
+                zip(grads, self.discriminator.trainable_weights, strict=True))
             random_latent_vectors = tf.random.normal(shape=(batch_size, self.latent_dim))
             random_vector_labels = tf.concat([random_latent_vectors, one_hot_labels], axis=1)
             misleading_labels = tf.zeros((batch_size, 1))
@@ -114,7 +116,8 @@ def reference_gan(num_classes: int = 10, latent_dim: int = 128, image_size: int 
                 predictions = self.discriminator(fake_image_and_labels)
                 g_loss = self.loss_fn(misleading_labels, predictions)
             grads = tape.gradient(g_loss, self.generator.trainable_weights)
-            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            self.g_optimizer.apply_gradients(
+                zip(grads, self.generator.trainable_weights, strict=True))
             self.gen_loss_tracker.update_state(g_loss)
             self.disc_loss_tracker.update_state(d_loss)
             return {"g_loss": self.gen_loss_tracker.result(),

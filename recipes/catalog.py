@@ -32,6 +32,16 @@ RECIPES: tuple[RecipeInfo, ...] = (
         shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
     ),
     RecipeInfo(
+        name="conv2d-classifier",
+        module="recipes.conv2d_classifier",
+        description="Convnet (two Conv2D/MaxPooling blocks, Dropout, Dense 128, softmax) for "
+                    "grayscale or colour images, with optional augmentation",
+        task="image classification",
+        data="Fashion-MNIST and MNIST samples (shipped); full Fashion-MNIST, MNIST, CIFAR-10 "
+             "or an IDX directory / .npz of your own",
+        shipped=("fashion_mnist_sample.npz", "mnist_sample.npz"),
+    ),
+    RecipeInfo(
         name="conditional-gan",
         module="recipes.conditional_gan",
         description="Conditional GAN: draws the digit or garment you ask for; scored by the share "
