@@ -73,14 +73,14 @@ BN_MOMENTUM = 0.9
 
 @dataclass
 class Config:
-    epochs: int = 20
+    epochs: int = 10
     batch_size: int = 64
     latent_dim: int = 64
     label_dim: int = 16  # size of the generator's label embedding
     generator_width: int = 64  # channels after the first upsampling (twice that before)
     discriminator_width: int = 32  # channels of the first strided convolution
     projection: bool = True  # also score the label against the features (projection)
-    learning_rate: float = 2e-4
+    learning_rate: float = 5e-4
     beta_1: float = 0.5
     seed: int | None = None
     jit_compile: bool | str = "auto"
