@@ -147,28 +147,31 @@ def reference_generate(gan, labels, seed: int = 0):
 
 def measure_speed(rounds: int, steps: int, batch_size: int, with_jit: bool) -> dict:
     import numpy as np
+    import tensorflow as tf
 
     from recipes import conditional_gan as cgan
     from recipes import data
 
     images = data.load_images("sample", "mnist")
     rng = np.random.default_rng(0)
-    picks = [rng.choice(len(images.x_train), batch_size, replace=False) for _ in range(steps)]
-    x = [images.x_train[p].astype("float32") / 255.0 for p in picks]
-    y = [images.y_train[p].astype("int32").reshape(-1, 1) for p in picks]
-    one_hot = [np.eye(10, dtype="float32")[label[:, 0]] for label in y]
+    pick = rng.choice(len(images.x_train), steps * batch_size, replace=False)
+    x = images.x_train[pick].astype("float32") / 255.0
+    y = images.y_train[pick].astype("int32")
 
     sides = {"reference": reference_gan()}
     sides["recipe"] = cgan.build_model((28, 28, 1), 10, cgan.Config(jit_compile=False))
     if with_jit:
         sides["recipe_jit"] = cgan.build_model((28, 28, 1), 10, cgan.Config(jit_compile=True))
-    feeds = {"reference": one_hot, "recipe": y, "recipe_jit": y}
+    # The same images each side, in the input format each expects, cached in memory.
+    one_hot = tf.data.Dataset.from_tensor_slices((x, np.eye(10, dtype="float32")[y]))
+    indices = tf.data.Dataset.from_tensor_slices((x, y.reshape(-1, 1)))
+    feeds = {"reference": one_hot, "recipe": indices, "recipe_jit": indices}
+    feeds = {name: ds.batch(batch_size, drop_remainder=True).cache() for name, ds in feeds.items()}
 
     def run(name: str, count: int) -> float:
-        model, labels = sides[name], feeds[name]
+        batches = feeds[name].repeat().take(count)
         started = time.perf_counter()
-        for i in range(count):
-            model.train_on_batch(x[i % steps], labels[i % steps])
+        sides[name].fit(batches, epochs=1, verbose=0, shuffle=False)
         return (time.perf_counter() - started) / count
 
     for name in sides:  # warm-up: tracing and the first steps
@@ -273,34 +276,45 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(FASHION) if FASHION.is_dir() else "sample")
     parser.add_argument("--dataset", default="fashion-mnist",
                         choices=["mnist", "fashion-mnist"])
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed rounds")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(HERE.parent))
     import tensorflow as tf
 
-    results = {
-        "benchmark": "conditional-gan",
-        "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "gpus": len(tf.config.list_physical_devices("GPU")),
-                    "tensorflow": tf.__version__, "load_average_before": os.getloadavg()},
-    }
-    print("timing training steps (reference and recipe, alternating)...", file=sys.stderr)
-    results["speed"] = measure_speed(args.rounds, args.steps, args.batch_size, args.jit)
-    print(json.dumps(results["speed"], indent=2), file=sys.stderr)
+    # Each section keeps the date and machine load it was measured under; a run that
+    # measures one section leaves the others in the file as they were.
+    results = json.loads(args.output.read_text()) if args.output.is_file() else {}
+    results["benchmark"] = "conditional-gan"
+    results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
+                          "gpus": len(tf.config.list_physical_devices("GPU")),
+                          "tensorflow": tf.__version__}
+
+    def stamped(measure, *measure_args) -> dict:
+        before = os.getloadavg()
+        started = dt.datetime.now().isoformat(timespec="seconds")
+        section = measure(*measure_args)
+        return {"date": started, "load_average_before": [round(v, 2) for v in before],
+                "load_average_after": [round(v, 2) for v in os.getloadavg()], **section}
+
+    if not args.no_speed:
+        print("timing training steps (reference and recipe, alternating)...", file=sys.stderr)
+        results["speed"] = stamped(measure_speed, args.rounds, args.steps, args.batch_size,
+                                   args.jit)
+        args.output.write_text(json.dumps(results, indent=2) + "\n")
     if args.budget_minutes:
         print(f"training the recipe for {args.budget_minutes} minutes on {args.data}...",
               file=sys.stderr)
-        results["quality"] = {"data": args.data, "dataset": args.dataset,
-                              "budget_minutes": args.budget_minutes,
-                              "recipe": measure_recipe_quality(args.data, args.dataset,
-                                                               args.budget_minutes)}
+        quality = {"data": args.data, "dataset": args.dataset,
+                   "budget_minutes": args.budget_minutes,
+                   "recipe": stamped(measure_recipe_quality, args.data, args.dataset,
+                                     args.budget_minutes)}
         if args.reference_quality:
-            results["quality"]["reference"] = measure_reference_quality(
-                args.data, args.dataset, args.budget_minutes)
-    results["machine"]["load_average_after"] = os.getloadavg()
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
+            quality["reference"] = stamped(measure_reference_quality, args.data, args.dataset,
+                                           args.budget_minutes)
+        results["quality"] = quality
+        args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 0
 

@@ -233,7 +233,7 @@ def gan_class():
             return self.generator(inputs, training=training)
 
         def train_step(self, batch):
-            real, labels = batch
+            real, labels, _ = keras.utils.unpack_x_y_sample_weight(batch)
             size = tf.shape(real)[0]
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             ones = tf.ones((size, 1))
