@@ -1,1 +1,5 @@
-"""Benchmarks: speed and memory measurements, kept out of the test suite."""
+"""Benchmarks: every recipe against a plain reference implementation, side by side.
+
+Run `python -m benchmarks --help` (or `make bench`). Results go to benchmarks/results.json
+and benchmarks/results.md.
+"""

@@ -17,7 +17,8 @@ class RecipeInfo:
     description: str
     task: str
     data: str
-    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "rich", "matplotlib")
+    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich",
+                                 "matplotlib")
     shipped: tuple[str, ...] = field(default=())  # files from datasets/ it needs offline
 
 
@@ -30,6 +31,35 @@ RECIPES: tuple[RecipeInfo, ...] = (
         task="image classification",
         data="MNIST digits sample (shipped); full MNIST or Fashion-MNIST",
         shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
+    ),
+    RecipeInfo(
+        name="conv2d-classifier",
+        module="recipes.conv2d_classifier",
+        description="Convnet (two Conv2D/MaxPooling blocks, Dropout, Dense 128, softmax) for "
+                    "grayscale or colour images, with optional augmentation",
+        task="image classification",
+        data="Fashion-MNIST and MNIST samples (shipped); full Fashion-MNIST, MNIST, CIFAR-10 "
+             "or an IDX directory / .npz of your own",
+        shipped=("fashion_mnist_sample.npz", "mnist_sample.npz"),
+    ),
+    RecipeInfo(
+        name="conditional-gan",
+        module="recipes.conditional_gan",
+        description="Conditional GAN: draws the digit or garment you ask for; scored by the share "
+                    "a classifier of real images names as the class asked for",
+        task="image generation",
+        data="MNIST digits sample (shipped); Fashion-MNIST sample, full sets, .npz or IDX",
+        shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
+    ),
+    RecipeInfo(
+        name="lstm-forecaster",
+        module="recipes.lstm_forecaster",
+        description="LSTM or GRU (optionally bidirectional) forecasting a series some steps "
+                    "ahead, scored against persistence and seasonal-naive baselines",
+        task="time-series forecasting",
+        data="half-hourly England & Wales electricity demand (shipped); Jena climate; any CSV",
+        requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"),
+        shipped=("taylor.csv",),
     ),
     RecipeInfo(
         name="neuron-math",

@@ -76,7 +76,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
         raise RecipeError(f"{saved} is damaged", hint="start a new run instead") from None
     args = parser.parse_args([*_without_output(original), "--output", str(run)])
     args._argv = original
-    args.resumed = True
+    args.resume = run
     return args
 
 
@@ -208,10 +208,12 @@ class Interrupted(RecipeError):
 
 
 def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
-        verbose: int = 1, callbacks: Sequence = (), **fit_kwargs) -> dict[str, list[float]]:
+        verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
+        **fit_kwargs) -> dict[str, list[float]]:
     """`model.fit` with a checkpoint, NaN guard and a log that survives interruptions.
 
-    Returns the history of every epoch, those before a resume included.
+    Returns the history of every epoch, those before a resume included. `loss_keys` names
+    the logged values that must stay finite (a GAN logs two losses and no "loss").
     """
     import keras
 
@@ -233,8 +235,8 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     except KeyboardInterrupt:
         raise Interrupted(run) from None
     history = read_log(log)
-    losses = history.get("loss", [])
-    if not losses or not all(math.isfinite(v) for v in losses):
+    losses = [history.get(key, []) for key in loss_keys]
+    if not all(values and all(math.isfinite(v) for v in values) for values in losses):
         raise RecipeError("training stopped: the loss became NaN or infinite",
                           hint="lower --learning-rate, and check the data for NaN or inf values")
     return history
@@ -293,12 +295,22 @@ def read_log(path: Path) -> dict[str, list[float]]:
         return {}
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    # A crash between the checkpoint and the log can leave an epoch logged twice after a
+    # resume; the later line is the one the checkpoint continued from.
+    rows = list({int(row["epoch"]): row for row in rows}.values())
     rows.sort(key=lambda row: int(row["epoch"]))
     keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
-    history = {k: [float(row[k]) if row[k] not in ("", "NA", None) else math.nan
-                   for row in rows] for k in keys}
+    history = {k: [_number(row[k]) for row in rows] for k in keys}
+    # Columns CSVLogger wrote as "NA" on every line (no validation data) are dropped.
     return {k: v for k, v in history.items()
             if not (k.startswith("val_") and all(math.isnan(x) for x in v))}
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def finish(run: RunDir) -> None:
