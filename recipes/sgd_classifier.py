@@ -48,6 +48,7 @@ pass: `--resume DIR` continues an interrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import json
@@ -367,22 +368,15 @@ def read_sample(stream: CsvStream, rows: int,
     return np.concatenate(xs), np.concatenate(ys)
 
 
-class reading:
+@contextlib.contextmanager
+def reading(stream: CsvStream):
     """Turns TensorFlow's parse errors into one line naming the bad row of the file."""
+    import tensorflow as tf
 
-    def __init__(self, stream: CsvStream):
-        self.stream = stream
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        import tensorflow as tf
-
-        if kind is not None and issubclass(kind, (tf.errors.InvalidArgumentError,
-                                                  tf.errors.UnknownError)):
-            raise find_bad_row(self.stream, str(error)) from None
-        return False
+    try:
+        yield
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
+        raise find_bad_row(stream, str(error)) from None
 
 
 def find_bad_row(stream: CsvStream, tf_message: str) -> common.RecipeError:
