@@ -419,6 +419,30 @@ def doctor(
         checks.render(report)
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                      "help_option_names": []},
+)
+def generate(
+    ctx: typer.Context,
+    name: str = typer.Argument(None, help="a generative recipe, e.g. conditional-gan",
+                               show_default=False),
+) -> None:
+    """Draw images from a saved generator: `advisor generate conditional-gan --model PATH
+    --label L --count N --output FILE.png` (`advisor generate NAME --help` lists the options)."""
+    if name is None or name in ("--help", "-h"):
+        typer.echo(ctx.get_help())
+        raise typer.Exit(ExitStatus.OK if name else ExitStatus.USAGE)
+    info = lookup(name)
+    module = importlib.import_module(info.module)
+    if not hasattr(module, "generate_main"):
+        makers = [r.name for r in catalog.RECIPES if "generation" in r.task]
+        fail(RecipeError(f"recipe {name!r} does not generate images",
+                         hint=f"recipes that do: {', '.join(makers)}",
+                         exit_code=ExitStatus.USAGE))
+    raise typer.Exit(module.generate_main(list(ctx.args)))
+
+
 def main() -> int:
     app(prog_name="advisor")
     return ExitStatus.OK

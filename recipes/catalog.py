@@ -43,6 +43,25 @@ RECIPES: tuple[RecipeInfo, ...] = (
         shipped=("fashion_mnist_sample.npz", "mnist_sample.npz"),
     ),
     RecipeInfo(
+        name="conditional-gan",
+        module="recipes.conditional_gan",
+        description="Conditional GAN: draws the digit or garment you ask for; scored by the share "
+                    "a classifier of real images names as the class asked for",
+        task="image generation",
+        data="MNIST digits sample (shipped); Fashion-MNIST sample, full sets, .npz or IDX",
+        shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
+    ),
+    RecipeInfo(
+        name="lstm-forecaster",
+        module="recipes.lstm_forecaster",
+        description="LSTM or GRU (optionally bidirectional) forecasting a series some steps "
+                    "ahead, scored against persistence and seasonal-naive baselines",
+        task="time-series forecasting",
+        data="half-hourly England & Wales electricity demand (shipped); Jena climate; any CSV",
+        requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"),
+        shipped=("taylor.csv",),
+    ),
+    RecipeInfo(
         name="neuron-math",
         module="recipes.neuron_math",
         description="A layer of two sigmoid neurons worked by hand with keras.ops and checked "

@@ -208,10 +208,12 @@ class Interrupted(RecipeError):
 
 
 def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
-        verbose: int = 1, callbacks: Sequence = (), **fit_kwargs) -> dict[str, list[float]]:
+        verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
+        **fit_kwargs) -> dict[str, list[float]]:
     """`model.fit` with a checkpoint, NaN guard and a log that survives interruptions.
 
-    Returns the history of every epoch, those before a resume included.
+    Returns the history of every epoch, those before a resume included. `loss_keys` names
+    the logged values that must stay finite (a GAN logs two losses and no "loss").
     """
     import keras
 
@@ -233,8 +235,8 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     except KeyboardInterrupt:
         raise Interrupted(run) from None
     history = read_log(log)
-    losses = history.get("loss", [])
-    if not losses or not all(math.isfinite(v) for v in losses):
+    losses = [history.get(key, []) for key in loss_keys]
+    if not all(values and all(math.isfinite(v) for v in values) for values in losses):
         raise RecipeError("training stopped: the loss became NaN or infinite",
                           hint="lower --learning-rate, and check the data for NaN or inf values")
     return history
@@ -308,7 +310,7 @@ def _number(text: str | None) -> float:
     try:
         return float(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return math.nan  # CSVLogger writes "NA" for a missing value
+        return math.nan
 
 
 def finish(run: RunDir) -> None:
