@@ -17,7 +17,8 @@ class RecipeInfo:
     description: str
     task: str
     data: str
-    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "rich", "matplotlib")
+    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich",
+                                 "matplotlib")
     shipped: tuple[str, ...] = field(default=())  # files from datasets/ it needs offline
 
 
@@ -42,6 +43,15 @@ RECIPES: tuple[RecipeInfo, ...] = (
         shipped=("fashion_mnist_sample.npz", "mnist_sample.npz"),
     ),
     RecipeInfo(
+        name="conditional-gan",
+        module="recipes.conditional_gan",
+        description="Conditional GAN: draws the digit or garment you ask for; scored by the share "
+                    "a classifier of real images names as the class asked for",
+        task="image generation",
+        data="MNIST digits sample (shipped); Fashion-MNIST sample, full sets, .npz or IDX",
+        shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
+    ),
+    RecipeInfo(
         name="lstm-forecaster",
         module="recipes.lstm_forecaster",
         description="LSTM or GRU (optionally bidirectional) forecasting a series some steps "
@@ -59,6 +69,62 @@ RECIPES: tuple[RecipeInfo, ...] = (
         task="learning the mechanics",
         data="none (a worked example)",
         requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "rich"),
+    ),
+)
+
+# The "which model to choose" table: one linear model, five uses. Each module imports
+# recipes/linear_family.py, which holds what they share.
+TABULAR = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib")
+
+RECIPES += (
+    RecipeInfo(
+        name="linear-regression",
+        module="recipes.linear_regression",
+        description="Normalization -> Dense(1), mean squared error: predict a number from a "
+                    "table",
+        task="regression (basic prediction)",
+        data="Auto MPG (shipped, complete): predict mpg; or your CSV",
+        requires=TABULAR,
+        shipped=("autompg.csv",),
+    ),
+    RecipeInfo(
+        name="lasso-regression",
+        module="recipes.lasso_regression",
+        description="Linear regression with an L1 penalty that drops useless features and "
+                    "reports the ones it keeps",
+        task="regression (feature selection)",
+        data="Auto MPG (shipped, complete), optionally with added noise columns; or your CSV",
+        requires=TABULAR,
+        shipped=("autompg.csv",),
+    ),
+    RecipeInfo(
+        name="huber-regression",
+        module="recipes.huber_regression",
+        description="Linear regression with the Huber loss, robust to outlying targets",
+        task="regression (outlier-prone data)",
+        data="Auto MPG (shipped, complete), optionally with corrupted targets; or your CSV",
+        requires=TABULAR,
+        shipped=("autompg.csv",),
+    ),
+    RecipeInfo(
+        name="logistic-regression",
+        module="recipes.logistic_regression",
+        description="Normalization -> Dense(1, sigmoid), binary cross-entropy: yes or no from "
+                    "a table",
+        task="binary classification",
+        data="breast cancer Wisconsin (shipped, complete): benign or malignant; or your CSV",
+        requires=TABULAR,
+        shipped=("breast_cancer.csv",),
+    ),
+    RecipeInfo(
+        name="sgd-classifier",
+        module="recipes.sgd_classifier",
+        description="Logistic regression trained by SGD on a CSV streamed from disk in blocks, "
+                    "for files larger than memory",
+        task="binary classification (big data)",
+        data="a generated CSV with a known model (any size); or your CSV",
+        requires=TABULAR,
+        shipped=("make_big_csv.py",),
     ),
 )
 

@@ -28,7 +28,7 @@ from typing import Any
 
 # TensorFlow's C++ start-up chatter (CUDA probes on machines without a GPU) hides the
 # messages that matter; Python warnings still show. Set TF_CPP_MIN_LOG_LEVEL to see it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 class ExitStatus(enum.IntEnum):
@@ -171,8 +171,9 @@ def set_seed(seed: int | None) -> None:
 
 
 def default_run_dir(name: str) -> Path:
+    """runs/<recipe>-<timestamp>, under $KERAS_RECIPES_RUNS when set (as in the container)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{name}-{stamp}"
+    return Path(os.environ.get("KERAS_RECIPES_RUNS") or "runs") / f"{name}-{stamp}"
 
 
 class RunDir:

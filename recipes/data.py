@@ -309,8 +309,11 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | 
 # --------------------------------------------------------------------------
 
 
-def read_csv(path: Path | str, *, what: str = "--data"):
-    """Reads a user's CSV with pandas; every way it can be unreadable is one clear error."""
+def read_csv(path: Path | str, *, what: str = "--data", nrows: int | None = None):
+    """Reads a user's CSV with pandas; every way it can be unreadable is one clear error.
+
+    `nrows` reads only the first rows (to profile a file too large to load whole).
+    """
     import pandas as pd
 
     path = Path(path)
@@ -327,7 +330,7 @@ def read_csv(path: Path | str, *, what: str = "--data"):
         raise RecipeError(f"{path} looks like a binary file, not a CSV",
                           hint="export the data as comma-separated text")
     try:
-        frame = pd.read_csv(path, encoding="utf-8")
+        frame = pd.read_csv(path, encoding="utf-8", nrows=nrows)
     except UnicodeDecodeError:
         raise RecipeError(f"{path} is not UTF-8 text",
                           hint="re-save it as UTF-8 (for example with iconv -t utf-8)") from None

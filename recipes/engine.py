@@ -26,7 +26,9 @@ import csv
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +76,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
         raise RecipeError(f"{saved} is damaged", hint="start a new run instead") from None
     args = parser.parse_args([*_without_output(original), "--output", str(run)])
     args._argv = original
-    args.resumed = True
+    args.resume = run
     return args
 
 
@@ -107,8 +109,22 @@ class Engine:
     def global_batch(self, per_replica: int) -> int:
         return per_replica * self.replicas
 
+    def output_dir(self, requested: Path | None) -> Path | None:
+        """Where this process writes: the chief the real run directory, other workers a
+        private temporary one (every worker must save, as saving joins collective ops)."""
+        if self.is_chief:
+            return requested
+        return Path(tempfile.mkdtemp(prefix="keras-recipes-worker-")) / "run"
+
+    def cleanup(self, run: RunDir) -> None:
+        if not self.is_chief:
+            shutil.rmtree(run.path.parent, ignore_errors=True)
+
     def describe(self) -> dict:
-        return {"strategy": type(self.strategy).__name__, "replicas": self.replicas,
+        name = type(self.strategy).__name__
+        name = {"CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy",
+                "_DefaultDistributionStrategy": "default"}.get(name, name)
+        return {"strategy": name, "replicas": self.replicas,
                 "jit_compile": self.jit_compile, "mixed_precision": self.mixed_precision}
 
 
@@ -121,6 +137,13 @@ def _gpus():
 def make_strategy(name: str):
     import tensorflow as tf
 
+    if name == "multi-worker":
+        # Must come before anything else touches TensorFlow's runtime.
+        if not os.environ.get("TF_CONFIG"):
+            raise RecipeError("--strategy multi-worker needs the cluster in TF_CONFIG",
+                              hint="set TF_CONFIG on every worker (see the README), "
+                                   "or use --strategy mirrored on one machine")
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = _gpus()
     if name == "auto":
         return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
@@ -129,12 +152,6 @@ def make_strategy(name: str):
     if name == "mirrored":
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)
-    if name == "multi-worker":
-        if not os.environ.get("TF_CONFIG"):
-            raise RecipeError("--strategy multi-worker needs the cluster in TF_CONFIG",
-                              hint="set TF_CONFIG on every worker (see the README), "
-                                   "or use --strategy mirrored on one machine")
-        return tf.distribute.MultiWorkerMirroredStrategy()
     raise RecipeError(f"unknown strategy {name!r}", hint=f"choose one of {', '.join(STRATEGIES)}")
 
 
@@ -151,12 +168,19 @@ def is_chief() -> bool:
 
 
 def setup(args: argparse.Namespace) -> Engine:
-    """Applies --mixed-precision, --jit and --strategy; call before building the model."""
+    """Applies --strategy, --seed, --mixed-precision and --jit; call before building the model.
+
+    The strategy comes first: a multi-worker cluster must be set up before TensorFlow runs
+    anything else.
+    """
     import keras
 
+    from recipes.common import set_seed
+
+    strategy = make_strategy(args.strategy)
+    set_seed(getattr(args, "seed", None))
     keras.mixed_precision.set_global_policy("mixed_float16" if args.mixed_precision
                                             else "float32")
-    strategy = make_strategy(args.strategy)
     jit = args.jit
     if jit is None:
         # XLA is off under op determinism (--seed): not every XLA kernel is deterministic.
@@ -184,15 +208,19 @@ class Interrupted(RecipeError):
 
 
 def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
-        verbose: int = 1, callbacks: Sequence = (), **fit_kwargs) -> dict[str, list[float]]:
+        verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
+        **fit_kwargs) -> dict[str, list[float]]:
     """`model.fit` with a checkpoint, NaN guard and a log that survives interruptions.
 
-    Returns the history of every epoch, those before a resume included.
+    Returns the history of every epoch, those before a resume included. `loss_keys` names
+    the logged values that must stay finite (a GAN logs two losses and no "loss").
     """
     import keras
 
     from recipes.common import progress_to_stderr
 
+    if _is_multi_worker(model):
+        train_data, validation_data = _prepare_multi_worker(model, train_data, validation_data)
     log = run.file(TRAINING_LOG)
     all_callbacks = [
         keras.callbacks.BackupAndRestore(str(run.file(CHECKPOINT_DIR)), double_checkpoint=True),
@@ -207,23 +235,82 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     except KeyboardInterrupt:
         raise Interrupted(run) from None
     history = read_log(log)
-    losses = history.get("loss", [])
-    if not losses or not all(math.isfinite(v) for v in losses):
+    losses = [history.get(key, []) for key in loss_keys]
+    if not all(values and all(math.isfinite(v) for v in values) for values in losses):
         raise RecipeError("training stopped: the loss became NaN or infinite",
                           hint="lower --learning-rate, and check the data for NaN or inf values")
     return history
 
 
+def _is_multi_worker(model) -> bool:
+    import tensorflow as tf
+
+    strategy = getattr(model, "_distribute_strategy", None)
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def _prepare_multi_worker(model, train_data, validation_data):
+    """Works around two Keras 3 bugs that break `fit` under MultiWorkerMirroredStrategy.
+
+    keras-team/keras#20585: (1) before its first step, `fit` averages a distributed input
+    batch eagerly, which the collective strategy cannot do; we build the model from one local
+    batch instead. (2) metric results are averaged with `axis=0`, which fails on scalars; we
+    average them across workers with `axis=None`. Data is sharded by element, not by file.
+    """
+    import keras
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    if not getattr(tf_trainer.reduce_per_replica, "_keras_recipes_patched", False):
+        original = tf_trainer.reduce_per_replica
+
+        def reduce_per_replica(values, strategy, reduction):
+            if (tf_trainer._collective_all_reduce_multi_worker(strategy)
+                    and reduction in ("mean", "auto")):
+                return keras.tree.map_structure(
+                    lambda v: strategy.reduce("MEAN", v, axis=None), values)
+            return original(values, strategy, reduction)
+
+        reduce_per_replica._keras_recipes_patched = True
+        tf_trainer.reduce_per_replica = reduce_per_replica
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    train_data = train_data.with_options(options)
+    if validation_data is not None:
+        validation_data = validation_data.with_options(options)
+    with model.distribute_strategy.scope():
+        model._symbolic_build(data_batch=next(iter(train_data)))
+    model._maybe_symbolic_build = lambda *args, **kwargs: None
+    return train_data, validation_data
+
+
 def read_log(path: Path) -> dict[str, list[float]]:
-    """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order."""
+    """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order.
+
+    Without validation data Keras' CSVLogger still writes val_* columns, filled with "NA":
+    those columns are left out.
+    """
     if not path.exists():
         return {}
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    # A crash between the checkpoint and the log can leave an epoch logged twice after a
+    # resume; the later line is the one the checkpoint continued from.
+    rows = list({int(row["epoch"]): row for row in rows}.values())
     rows.sort(key=lambda row: int(row["epoch"]))
     keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
-    return {k: [float(row[k]) if row[k] not in ("", None) else math.nan for row in rows]
-            for k in keys}
+    history = {k: [_number(row[k]) for row in rows] for k in keys}
+    # Columns CSVLogger wrote as "NA" on every line (no validation data) are dropped.
+    return {k: v for k, v in history.items()
+            if not (k.startswith("val_") and all(math.isnan(x) for x in v))}
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def finish(run: RunDir) -> None:

@@ -1,0 +1,73 @@
+"""tf.distribute on a CPU: two logical devices under MirroredStrategy, and two worker
+processes on 127.0.0.1 under MultiWorkerMirroredStrategy."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+MIRRORED = """
+import sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from recipes import mnist_fnn
+sys.exit(mnist_fnn.main(sys.argv[1:]))
+"""
+
+
+def run_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    env.update(PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def test_mirrored_over_two_cpu_devices_learns_like_one_device(tmp_path):
+    out = tmp_path / "mirrored"
+    # --batch-size is per replica: 2 x 64 = the single-device default of 128.
+    result = subprocess.run(
+        [sys.executable, "-c", MIRRORED, "--strategy", "mirrored", "--batch-size", "64",
+         "--quiet", "--output", str(out)],
+        capture_output=True, text=True, env=run_env(), timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["engine"]["strategy"] == "MirroredStrategy"
+    assert metrics["engine"]["replicas"] == 2 and metrics["batch_size"] == 128
+    assert metrics["test"]["accuracy"] >= 0.88  # the single-device test's band
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
+    ports = free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    workers = []
+    for index in range(2):
+        config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "recipes.mnist_fnn", "--strategy", "multi-worker",
+             "--epochs", "1", "--max-samples", "1000", "--quiet",
+             "--output", str(tmp_path / f"worker{index}")],
+            cwd=tmp_path, env=run_env(TF_CONFIG=config),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = [w.communicate(timeout=300) for w in workers]
+    for worker, (_, err) in zip(workers, results, strict=True):
+        assert worker.returncode == 0, err[-2000:]
+    chief = tmp_path / "worker0"
+    metrics = json.loads((chief / "metrics.json").read_text())
+    assert metrics["engine"]["strategy"] == "MultiWorkerMirroredStrategy"
+    assert (chief / "model.keras").is_file()
+    assert metrics["test"]["accuracy"] > 0.5  # one short epoch; chance is 0.1
+    assert not (tmp_path / "worker1").exists()
+    assert "the chief worker writes the run" in results[1][1]

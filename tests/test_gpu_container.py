@@ -1,0 +1,97 @@
+"""The GPU container, checked statically (Docker cannot build here), `advisor doctor`, and
+the engine options every deep-learning recipe shares (--mixed-precision, --jit)."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from recipes import mnist_fnn
+from tests.conftest import ROOT
+
+DOCKERFILE = (ROOT / "Dockerfile.gpu").read_text()
+INSTRUCTIONS = [line.strip() for line in DOCKERFILE.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_base_image_is_pinned_to_an_exact_version():
+    (base,) = [line.split()[1] for line in INSTRUCTIONS if line.startswith("FROM ")]
+    name, _, tag = base.partition(":")
+    assert tag and tag != "latest" and re.match(r"\d+\.\d+\.\d+", tag), base
+    assert "tensorflow/tensorflow" not in name  # see the comment in the Dockerfile
+    assert re.search(r'tensorflow\[and-cuda\]==\$\{TENSORFLOW_VERSION\}', DOCKERFILE)
+    assert re.search(r"ARG TENSORFLOW_VERSION=\d+\.\d+\.\d+", DOCKERFILE)
+    assert re.search(r"ARG KERAS_VERSION=\d+\.\d+\.\d+", DOCKERFILE)
+
+
+def test_runs_as_a_non_root_user_with_the_advisor_as_entrypoint():
+    users = [line.split()[1] for line in INSTRUCTIONS if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert 'ENTRYPOINT ["advisor"]' in INSTRUCTIONS
+    assert any(line.startswith("ENV") for line in INSTRUCTIONS)
+    assert "KERAS_HOME=/keras-cache" in DOCKERFILE and "VOLUME" in DOCKERFILE
+
+
+def test_installs_the_project_non_editably_with_its_data():
+    assert "COPY datasets/ datasets/" in DOCKERFILE
+    assert "pip install" in DOCKERFILE and " -e " not in DOCKERFILE
+    ignore = (ROOT / ".dockerignore").read_text().split()
+    assert "*" in ignore and "!datasets/" in ignore and "!recipes/" in ignore
+
+
+def test_no_secrets_in_the_image():
+    pattern = re.compile(r"(password|passwd|secret|token|api[_-]?key|AKIA[0-9A-Z]{16})", re.I)
+    assert not pattern.search(DOCKERFILE)
+
+
+HADOLINT = shutil.which("hadolint") or shutil.which("hadolint",
+                                                   path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed")
+def test_hadolint_finds_nothing():
+    result = subprocess.run([HADOLINT, "--no-color", str(ROOT / "Dockerfile.gpu")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_doctor_reports_versions_devices_and_the_cache(tmp_path, monkeypatch):
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "mnist.npz").write_bytes(b"")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    import keras
+    import tensorflow as tf
+
+    assert report["tensorflow"] == tf.__version__ and report["keras"] == keras.__version__
+    assert report["keras_home"] == str(tmp_path)
+    assert report["cached_datasets"]["mnist"] is True
+    assert report["cached_datasets"]["fashion-mnist"] is False
+    assert report["xla"].startswith("yes")
+    assert isinstance(report["gpus"], list)
+
+
+@pytest.mark.parametrize("option", ["--mixed-precision", "--jit"])
+def test_engine_options_train_a_recipe(option, tmp_path):
+    import keras
+
+    out = tmp_path / "run"
+    try:
+        assert mnist_fnn.main([option, "--epochs", "2", "--max-samples", "2000", "--quiet",
+                               "--output", str(out)]) == 0
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    metrics = json.loads((out / "metrics.json").read_text())
+    key = "mixed_precision" if option == "--mixed-precision" else "jit_compile"
+    assert metrics["engine"][key] is True
+    assert metrics["test"]["accuracy"] > 0.75  # two short epochs; chance is 0.1
+    model = keras.saving.load_model(out / "model.keras", safe_mode=True, compile=False)
+    assert model.layers[-1].dtype_policy.compute_dtype == "float32"
