@@ -707,12 +707,12 @@ def parse_args(argv: Sequence[str] | None):
                         help="use only the first N training images (quick runs)")
     judge = parser.add_argument_group("conditional accuracy")
     judge.add_argument("--classifier", type=Path, default=None, metavar="PATH",
-                       help="a .keras classifier of this dataset to judge the samples (default: "
-                            "train the conv2d-classifier recipe's model once on the real training "
-                            "images and cache it under KERAS_HOME)")
+                       help="a .keras classifier of this dataset to judge the samples; without "
+                            "it the conv2d-classifier recipe's model is trained once on the real "
+                            "training images and cached under KERAS_HOME")
     judge.add_argument("--classifier-epochs", type=common.positive_int, default=None,
-                       help="epochs for that classifier (default: the conv2d-classifier "
-                            "recipe's own)")
+                       help="epochs for that cached classifier; without it, the "
+                            "conv2d-classifier recipe's own")
     judge.add_argument("--samples-per-class", type=common.positive_int, default=100,
                        help="generated images per class to score")
     engine.add_options(parser, jit_on_cpu=JIT_ON_CPU)
