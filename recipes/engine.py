@@ -120,6 +120,13 @@ class Engine:
         if not self.is_chief:
             shutil.rmtree(run.path.parent, ignore_errors=True)
 
+    def steps_per_execution(self, wanted: int) -> int:
+        """Several steps per call into TensorFlow, but one under a distribution strategy:
+        Keras' multi-step loop fails there (a graph error in its while loop)."""
+        import tensorflow as tf
+
+        return wanted if self.strategy is tf.distribute.get_strategy() else 1
+
     def describe(self) -> dict:
         name = type(self.strategy).__name__
         name = {"CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy",

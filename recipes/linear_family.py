@@ -489,22 +489,23 @@ def set_help(parser, option: str, text: str, default=...) -> None:
 def make_parser(name: str, description: str, spec: TableSpec, config: Config):
     parser = common.make_parser(
         name, description,
-        data_help=f"'sample' or 'full' (the shipped {spec.name} data, {spec.note}), "
-                  "or a PATH to your own CSV (every column numeric)",
+        data_help=f"'sample' or 'full' (both read the shipped {spec.name} file, which is "
+                  f"{spec.note}), or a PATH to your own CSV (every column numeric)",
         epochs=config.epochs, batch_size=1)
     set_help(parser, "--epochs", f"at most this many rounds of {config.steps_per_execution} "
                                  "optimiser steps; training stops sooner once the loss "
                                  "stops falling")
-    set_help(parser, "--batch-size", "examples per step (default: the whole training split, "
-                                     "which converges fastest on data that fits in memory)",
+    set_help(parser, "--batch-size", "examples per step; None: the whole training split, "
+                                     "which converges fastest on data that fits in memory",
              default=None)
     parser.add_argument("--target", default=spec.target,
                         help="the column to predict (for --data PATH)")
     parser.add_argument("--learning-rate", type=common.positive_float,
                         default=config.learning_rate,
-                        help="Adam's first step size, decayed along a cosine"
-                             + (", in standard deviations of the target"
-                                if spec.task == "regression" else ""))
+                        help="Adam's step size"
+                             + (" in standard deviations of the target"
+                                if spec.task == "regression" else "")
+                             + "; cut tenfold whenever the loss stops falling")
     parser.add_argument("--test-fraction", type=fraction_below_one,
                         default=config.test_fraction,
                         help="share of the rows held out for the test metrics")

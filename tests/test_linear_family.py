@@ -197,8 +197,9 @@ def test_a_csv_of_your_own_with_another_target(tmp_path):
         ",".join(f"{v:.5f}" for v in (*row, target)) for row, target in zip(x, price,
                                                                               strict=True)))
     metrics, _ = run(linear_regression, tmp_path / "run", "--data", str(path),
-                     "--target", "price")
+                     "--target", "price", "--batch-size", "32")  # minibatches, this time
     assert metrics["test"]["r2"] > 0.99 and metrics["features"] == ["a", "b", "c"]
+    assert metrics["config"]["batch_size"] == 32
 
 
 def test_importing_the_family_runs_nothing():
