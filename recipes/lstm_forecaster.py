@@ -180,8 +180,8 @@ def prepare(series: data.Series, config: Config) -> Prepared:
     lag = season * math.ceil(horizon / season)  # never look at values not yet observed
     if lag > bounds["val"][0]:
         raise common.RecipeError(
-            f"--season {season} looks back {lag} steps, further than the training part "
-            f"reaches ({bounds['val'][0]} rows)",
+            f"a season of {season} steps looks back {lag} steps, further than the training "
+            f"part reaches ({bounds['val'][0]} rows)",
             hint="choose a shorter --season, or give a longer series")
     return Prepared(values, target, window, horizon, lag, season, bounds, series,
                     config.max_train_windows)

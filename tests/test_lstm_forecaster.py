@@ -185,7 +185,7 @@ def write(tmp_path, frame, name="series.csv"):
     (lambda p: ["--data", str(p / "nothing.csv")], "no such file"),
     (lambda p: ["--cell", "transformer"], "--cell"),
     (lambda p: ["--window", "0"], "--window"),
-    (lambda p: ["--season", "5000"], "--season 5000 looks back"),
+    (lambda p: ["--season", "5000"], "a season of 5000 steps looks back"),
 ])
 def test_bad_input_is_a_one_line_error(make_argv, message, tmp_path, capsys):
     out = tmp_path / "run"
