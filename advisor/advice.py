@@ -3,6 +3,7 @@ said, fill in what follows from it, and describe the rule that fits."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +93,10 @@ class Recommendation:
         steps = []
         recipe = self.rule.recipe
         if recipe and self.recipe_available:
+            if self.profile is not None and self.rule.csv_options:
+                steps.append(f"advisor run {recipe} " + self.rule.csv_options.format(
+                    csv=shlex.quote(str(self.profile.path)),
+                    target=shlex.quote(self.profile.target)))
             steps += [f"advisor run {recipe}", f"advisor run {recipe} --help",
                       f"advisor copy {recipe} ./my-project"]
         if self.rule.estimator and not self.recipe_available:

@@ -68,6 +68,7 @@ class Rule:
     recipe: str | None = None
     estimator: str | None = None
     see_also: tuple[str, ...] = ()
+    csv_options: str | None = None  # "--data {csv} --target {target}" for the recipe
 
     def matches(self, answers: Answers) -> bool:
         return _all_hold(self.when, answers) and (
@@ -259,7 +260,8 @@ def load(path: Path = RULES_FILE) -> Knowledge:
              when_any=tuple(dict(c) for c in r.get("when_any", ())),
              recipe=r.get("recipe"), estimator=r.get("estimator"),
              why=tuple(r["why"]), alternatives=tuple(r.get("alternatives", ())),
-             metrics=tuple(r.get("metrics", ())), see_also=tuple(r.get("see_also", ())))
+             metrics=tuple(r.get("metrics", ())), see_also=tuple(r.get("see_also", ())),
+             csv_options=r.get("csv_options"))
         for r in data["rules"]
     )
     return Knowledge(questions=questions, rules=rules, thresholds=dict(data["thresholds"]),

@@ -233,7 +233,7 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
             f"{len(features)} feature{plural} for {rows:,} rows (one per {per_row:,.0f} rows): "
             + ("many, let the model pick" if many else "few enough to keep them all"))
 
-    if numeric:
+    if numeric and kind != "binary":  # outliers of a number (also one read as classes)
         share, method = outlier_share(present.to_numpy(dtype=float), thresholds)
         count = round(share * len(present))
         outliers = share > thresholds["outlier_share"] and count >= thresholds["outlier_min_count"]

@@ -713,12 +713,12 @@ def parse_args(argv: Sequence[str] | None):
                         help="use only the first N training images (quick runs)")
     judge = parser.add_argument_group("conditional accuracy")
     judge.add_argument("--classifier", type=Path, default=None, metavar="PATH",
-                       help="a .keras classifier of this dataset to judge the samples (default: "
-                            "train the conv2d-classifier recipe's model once on the real training "
-                            "images and cache it under KERAS_HOME)")
+                       help="a .keras classifier of this dataset to judge the samples; without "
+                            "it the conv2d-classifier recipe's model is trained once on the real "
+                            "training images and cached under KERAS_HOME")
     judge.add_argument("--classifier-epochs", type=common.positive_int, default=None,
-                       help="epochs for that classifier (default: the conv2d-classifier "
-                            "recipe's own)")
+                       help="epochs for that cached classifier; without it, the "
+                            "conv2d-classifier recipe's own")
     judge.add_argument("--samples-per-class", type=common.positive_int, default=100,
                        help="generated images per class to score")
     engine.add_options(parser, jit_on_cpu=JIT_ON_CPU)
@@ -866,23 +866,22 @@ def parse_label(text: str, class_names: Sequence[str]) -> int:
 
 
 def parse_generate_args(argv: Sequence[str] | None):
-    import argparse
-
     parser = common.Parser(
         prog=f"python -m recipes.{NAME.replace('-', '_')} generate",
         description="Draw COUNT images of one class from a generator saved by a "
-                    "conditional-gan run, as a PNG grid.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "conditional-gan run, as a PNG grid.")
     parser.add_argument("--model", type=Path, required=True,
                         help="the generator.keras of a conditional-gan run")
     parser.add_argument("--label", required=True,
                         help="the class to draw, by index (7) or name (Sneaker)")
     parser.add_argument("--count", type=common.positive_int, default=16,
-                        help=f"how many images (at most {MAX_COUNT})")
+                        help=f"how many images, at most {MAX_COUNT} (default: 16)")
     parser.add_argument("--output", type=Path, required=True, help="the PNG file to write")
     parser.add_argument("--columns", type=common.positive_int, default=8,
-                        help="images per row of the grid")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the noise")
+                        help="images per row of the grid (default: 8)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the noise, for the same images every time (default: "
+                             "new ones each call)")
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None,
                         help="class names to accept for --label (default: those in the run's "
                              "metrics.json beside the model)")

@@ -261,7 +261,7 @@ def load_idx_dir(directory: Path, class_names: list[str] | None = None) -> Image
 def _offline_error(what: str, error: Exception) -> RecipeError:
     reason = " ".join(str(error).split())[:160]
     hint = "use --data sample (shipped, works offline), or --data PATH to your own copy"
-    if DEBIAN_FASHION_DIR.is_dir():
+    if what == "Fashion-MNIST" and DEBIAN_FASHION_DIR.is_dir():
         hint += f" (Fashion-MNIST is installed at {DEBIAN_FASHION_DIR})"
     return RecipeError(f"could not download {what}: {reason}", hint=hint)
 

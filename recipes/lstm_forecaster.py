@@ -180,8 +180,8 @@ def prepare(series: data.Series, config: Config) -> Prepared:
     lag = season * math.ceil(horizon / season)  # never look at values not yet observed
     if lag > bounds["val"][0]:
         raise common.RecipeError(
-            f"--season {season} looks back {lag} steps, further than the training part "
-            f"reaches ({bounds['val'][0]} rows)",
+            f"a season of {season} steps looks back {lag} steps, further than the training "
+            f"part reaches ({bounds['val'][0]} rows)",
             hint="choose a shorter --season, or give a longer series")
     return Prepared(values, target, window, horizon, lag, season, bounds, series,
                     config.max_train_windows)
@@ -359,10 +359,10 @@ def plot_forecast(prepared: Prepared, forecast: np.ndarray, split: str = "test",
     ax.plot(x, naive["persistence"][:limit], color="tab:gray", lw=0.8, ls=":",
             label="persistence")
     ax.set_title(f"{prepared.series.target}: forecast {prepared.horizon} step(s) ahead, "
-                 f"test period")
+                 "test period", loc="left", fontsize=10)
     ax.set_ylabel(prepared.series.target)
     ax.grid(alpha=0.3)
-    ax.legend(ncols=4, fontsize=8, loc="upper left")
+    ax.legend(ncols=4, fontsize=8, loc="lower right", bbox_to_anchor=(1, 1), frameon=False)
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig

@@ -208,7 +208,7 @@ def test_unknown_recipe_suggests_the_closest(tmp_path):
 # folder (cwd and sys.path[0] = that folder, as `python script.py` would have), one after the
 # other in this one process, so that TensorFlow is imported once for all recipes.
 ISOLATED = r"""
-import contextlib, io, json, os, runpy, sys, traceback
+import contextlib, io, json, os, runpy, sys, time, traceback
 sys.path[:] = [p for p in sys.path
                if not os.path.isfile(os.path.join(p or os.curdir, "recipes", "__init__.py"))]
 for module in ("recipes.common", "recipes.data", "advisor"):
@@ -226,7 +226,7 @@ for job in jobs:
     for name in job["modules"]:  # each recipe imports its own copies
         sys.modules.pop(name, None)
     sys.argv = [job["script"], *job["args"]]
-    out, err, code = io.StringIO(), io.StringIO(), 0
+    out, err, code, started = io.StringIO(), io.StringIO(), 0, time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             runpy.run_path(job["script"], run_name="__main__")
@@ -237,7 +237,8 @@ for job in jobs:
             code = 1
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session()
-    results[job["name"]] = {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+    results[job["name"]] = {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue(),
+                            "seconds": round(time.perf_counter() - started, 1)}
 json.dump(results, open(results_file, "w"))
 """
 
@@ -281,9 +282,11 @@ def test_the_isolation_really_hides_the_project(tmp_path, home):
 
 
 def quick_options(help_text: str, output: str) -> list[str]:
-    """One short run on the shipped sample, with whichever of these options it takes."""
-    wanted = [("--data", ["sample"]), ("--epochs", ["1"]), ("--max-samples", ["256"]),
-              ("--quiet", []), ("--output", [output]), ("--json", [])]
+    """One short run on the shipped sample, with whichever of these options it takes: one
+    epoch on a slice of the data, no XLA compilation (it costs more than it saves here)."""
+    wanted = [("--data", ["sample"]), ("--epochs", ["1"]), ("--max-samples", ["1000"]),
+              ("--max-windows", ["256"]), ("--rows", ["5000"]), ("--classifier-epochs", ["2"]),
+              ("--no-jit", []), ("--quiet", []), ("--output", [output]), ("--json", [])]
     return [piece for option, value in wanted if re.search(rf"{option}\b", help_text)
             for piece in [option, *value]]
 

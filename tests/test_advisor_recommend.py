@@ -346,3 +346,20 @@ def test_ctrl_c_during_the_interview_exits_130(monkeypatch):
     monkeypatch.setattr(interview, "ask", interrupted)
     result = recommend("--interactive")
     assert result.exit_code == 130 and result.stderr.strip() == "interrupted"
+
+
+def test_the_suggested_command_trains_the_recipe_on_the_profiled_csv(tmp_path):
+    import shlex
+
+    from recipes import catalog
+
+    out = as_json("--csv", DATA / "autompg.csv", "--target", "mpg")
+    if catalog.get(out["recipe"]) is None:
+        pytest.skip(f"{out['recipe']} is not in this version yet")
+    command = next(step for step in out["next"] if "--target" in step)
+    args = shlex.split(command)[1:]  # drop "advisor"
+    assert args[:2] == ["run", "linear-regression"]
+    result = runner.invoke(app, [*args, "--epochs", "2", "--quiet", "--json",
+                                 "--output", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "metrics.json").is_file()
