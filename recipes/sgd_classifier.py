@@ -552,6 +552,7 @@ def _main(argv: Sequence[str] | None) -> int:
         args.data, args.target, test_data=args.test_data, config=config)
     setup = engine.setup(args)  # strategy, seed, precision, XLA
     config.batch_size = setup.global_batch(args.batch_size)
+    config.steps_per_execution = setup.steps_per_execution(config.steps_per_execution)
 
     with common.open_run_dir(setup.output_dir(args.output), NAME,
                              resume=args.resume is not None) as run:
