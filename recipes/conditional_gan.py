@@ -742,8 +742,7 @@ def _judge(args, images: data.ImageData, verbose: int):
 def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     images = load_data(args.data, args.dataset).limit(max_train=args.max_samples)
-    common.set_seed(args.seed)
-    setup = engine.setup(args)
+    setup = engine.setup(args)  # strategy first, then seed, precision, XLA
     config = Config(epochs=args.epochs, batch_size=setup.global_batch(args.batch_size),
                     learning_rate=args.learning_rate, latent_dim=args.latent_dim,
                     seed=args.seed, jit_compile=setup.jit_compile, max_minutes=args.max_minutes)

@@ -168,17 +168,10 @@ def train(model, x_train: np.ndarray, y_train: np.ndarray, config: Config, verbo
     A share of the training images (`config.validation_split`) is held out for validation.
     With a run directory, training keeps a checkpoint there and can be resumed.
     """
-    (x_fit, y_fit), (x_val, y_val) = data.validation_split(
-        x_train, y_train, config.validation_split, seed=config.seed or 0)
-    train_ds = to_dataset(x_fit, y_fit, config.batch_size, shuffle=True, seed=config.seed)
-    val_ds = to_dataset(x_val, y_val, config.batch_size, shuffle=False)
-    if run is not None:
-        return engine.fit(model, train_ds, run=run, epochs=config.epochs,
-                          validation_data=val_ds, verbose=verbose, shuffle=False)
-    with common.progress_to_stderr():
-        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                            verbose=verbose, shuffle=False)  # the pipeline shuffles
-    return history.history
+    return engine.fit_images(model, x_train, y_train, epochs=config.epochs,
+                             batch_size=config.batch_size,
+                             validation_split=config.validation_split, seed=config.seed,
+                             verbose=verbose, run=run)
 
 
 """
@@ -289,8 +282,7 @@ def parse_args(argv: Sequence[str] | None):
 def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     images = load_data(args.data, args.dataset).limit(max_train=args.max_samples)
-    common.set_seed(args.seed)
-    setup = engine.setup(args)
+    setup = engine.setup(args)  # strategy first, then seed, precision, XLA
     config = Config(epochs=args.epochs, batch_size=setup.global_batch(args.batch_size),
                     learning_rate=args.learning_rate, augment=args.augment,
                     flip=args.augment and args.dataset in MIRROR_SAFE, seed=args.seed,

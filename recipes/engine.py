@@ -338,6 +338,28 @@ def _prepare_multi_worker(model, train_data, validation_data):
     return train_data, validation_data
 
 
+def fit_images(model, x_train, y_train, *, epochs: int, batch_size: int,
+               validation_split: float, seed: int | None, verbose: int = 1,
+               run: RunDir | None = None) -> dict[str, list[float]]:
+    """Trains an image classifier on uint8 images: holds out a validation share of the
+    training set, builds the tf.data pipelines and fits; with a run directory through `fit`
+    (checkpoint, resume, NaN guard), else plainly. Returns the history."""
+    from recipes import data
+    from recipes.common import progress_to_stderr
+
+    (x_fit, y_fit), (x_val, y_val) = data.validation_split(
+        x_train, y_train, validation_split, seed=seed or 0)
+    train_ds = data.image_dataset(x_fit, y_fit, batch_size, shuffle=True, seed=seed)
+    val_ds = data.image_dataset(x_val, y_val, batch_size, shuffle=False)
+    if run is not None:
+        return fit(model, train_ds, run=run, epochs=epochs, validation_data=val_ds,
+                   verbose=verbose, shuffle=False)
+    with progress_to_stderr():
+        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
+                            verbose=verbose, shuffle=False)  # the pipeline shuffles
+    return history.history
+
+
 def read_log(path: Path) -> dict[str, list[float]]:
     """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order.
 

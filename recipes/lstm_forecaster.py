@@ -442,8 +442,7 @@ def _main(argv: Sequence[str] | None) -> int:
                        features=args.features, every=args.every)
     for note in series.notes:
         print(f"note: {note}", file=sys.stderr)
-    common.set_seed(args.seed)
-    setup = engine.setup(args)
+    setup = engine.setup(args)  # strategy first, then seed, precision, XLA
     config = Config(window=args.window, horizon=args.horizon, season=args.season,
                     cell=args.cell, bidirectional=args.bidirectional, units=args.units,
                     epochs=args.epochs, batch_size=setup.global_batch(args.batch_size),

@@ -121,17 +121,10 @@ def train(model, x_train: np.ndarray, y_train: np.ndarray, config: Config, verbo
 
     With a run directory, training keeps a checkpoint there and can be resumed.
     """
-    (x_fit, y_fit), (x_val, y_val) = data.validation_split(
-        x_train, y_train, config.validation_split, seed=config.seed or 0)
-    train_ds = to_dataset(x_fit, y_fit, config.batch_size, shuffle=True, seed=config.seed)
-    val_ds = to_dataset(x_val, y_val, config.batch_size, shuffle=False)
-    if run is not None:
-        return engine.fit(model, train_ds, run=run, epochs=config.epochs,
-                          validation_data=val_ds, verbose=verbose, shuffle=False)
-    with common.progress_to_stderr():
-        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                            verbose=verbose, shuffle=False)  # the pipeline shuffles
-    return history.history
+    return engine.fit_images(model, x_train, y_train, epochs=config.epochs,
+                             batch_size=config.batch_size,
+                             validation_split=config.validation_split, seed=config.seed,
+                             verbose=verbose, run=run)
 
 
 """
