@@ -450,7 +450,8 @@ def _main(argv: Sequence[str] | None) -> int:
                     seed=args.seed, jit_compile=setup.jit_compile)
     prepared = prepare(series, config)
 
-    with common.open_run_dir(args.output, NAME, resume=args.resume is not None) as run:
+    output = setup.output_dir(args.output)
+    with common.open_run_dir(output, NAME, resume=args.resume is not None) as run:
         engine.save_run_options(run, args._argv)
         with setup.scope():
             model = build_model(prepared.window, prepared.num_features, config,
@@ -492,19 +493,20 @@ def _main(argv: Sequence[str] | None) -> int:
             "validation": evaluate(model, prepared, "val"),
             "test": test,
         }
-        if setup.is_chief:
-            run.save_model(model)
-            run.write_history(history)
-            run.save_figure(common.plot_history(history), "training_curves.png")
-            run.save_figure(plot_forecast(prepared, forecast), "forecast.png")
-            engine.finish(run)
-            run.write_json("metrics.json", metrics)
+        run.save_model(model)
+        run.write_history(history)
+        run.save_figure(common.plot_history(history), "training_curves.png")
+        run.save_figure(plot_forecast(prepared, forecast), "forecast.png")
+        engine.finish(run)
+        run.write_json("metrics.json", metrics)
+    setup.cleanup(run)  # a worker that is not the chief keeps nothing
 
     print_scores(f"{NAME} test ({series.source}, {series.target}, {prepared.horizon} step(s) "
                  "ahead)", test, args.json, metrics)
     if not args.json:
-        print(f"wrote {run.path}/ (model.keras, history.csv, training_curves.png, forecast.png, "
-              "metrics.json)", file=sys.stderr)
+        where = (f"{run.path}/ (model.keras, history.csv, training_curves.png, forecast.png, "
+                 "metrics.json)" if setup.is_chief else "nothing (the chief worker writes the run)")
+        print(f"wrote {where}", file=sys.stderr)
     return 0
 
 
