@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench clean
 
+# With a terminal: the guided advisor. Without one (CI, a pipe): a scripted demo, one
+# example use case, its recommendation and a short training run ending with its metrics.
 run: $(STAMP)
-	$(BIN)/advisor run mnist-fnn
+	@if test -t 0; then $(BIN)/advisor recommend; else $(BIN)/advisor demo; fi
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -1,30 +1,89 @@
-"""The `advisor` command line (Typer). One function per command; the knowledge lives in data."""
+"""The `advisor` command line (Typer). One function per command; the knowledge lives in data
+(rules.toml), the work in the modules beside this one.
+
+Data (tables, JSON, source code) goes to stdout; prompts, progress and errors to stderr. An
+error is one line and a `hint:` line, with exit code 1 (failure), 2 (usage) or 130
+(interrupted). Nothing here imports TensorFlow or Keras until a recipe runs.
+"""
 
 from __future__ import annotations
 
 import difflib
+import enum
+import functools
 import importlib
+import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
+from advisor import knowledge as knowledge_module
 from recipes import catalog
 from recipes.common import ExitStatus, RecipeError, report_error
 
+
+class AdvisorGroup(TyperGroup):
+    """Typer's group, with usage mistakes reported as `error:` and `hint:` lines."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else ExitStatus.OK
+        except (KeyboardInterrupt, typer.Abort):
+            print("interrupted", file=sys.stderr)
+            code = ExitStatus.INTERRUPTED
+        except Exception as error:  # click's UsageError and friends, whichever click it is
+            if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
+                raise
+            if type(error).__name__ == "NoArgsIsHelpError":
+                error.show()
+            else:
+                context = getattr(error, "ctx", None)
+                command = context.command_path if context is not None else "advisor"
+                report_error(RecipeError(error.format_message(),
+                                         hint=f"run `{command} --help` to see the options"))
+            code = error.exit_code
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
 app = typer.Typer(
     name="advisor",
-    help="Find the right Keras model for your problem, and run or copy a recipe that already "
+    cls=AdvisorGroup,
+    help="Find the right model for your problem, and run or copy a Keras recipe that already "
          "works.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
 def fail(error: RecipeError) -> None:
     report_error(error)
     raise typer.Exit(error.exit_code)
+
+
+def handles_errors(command):
+    """User mistakes become `error:`/`hint:` lines; Ctrl-C becomes exit code 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except RecipeError as error:
+            fail(error)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(ExitStatus.INTERRUPTED) from None
+
+    return wrapper
 
 
 def lookup(name: str) -> catalog.RecipeInfo:
@@ -38,6 +97,37 @@ def lookup(name: str) -> catalog.RecipeInfo:
     return info
 
 
+def complete_recipe(incomplete: str) -> list[str]:
+    return [name for name in catalog.names() if name.startswith(incomplete)]
+
+
+def stdout_console():
+    from rich.console import Console
+
+    return Console()
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _choices(key: str) -> type[enum.Enum]:
+    """A str Enum of one question's choices, read from rules.toml (single source)."""
+    question = knowledge_module.load().by_key[key]
+    return enum.Enum(key.title(), {c.replace("-", "_"): c for c in question.choices}, type=str)
+
+
+Goal = _choices("goal")
+DataKind = _choices("data")
+
+
+# --------------------------------------------------------------------------------------
+# list, show, run
+# --------------------------------------------------------------------------------------
+
+
 @app.command("list")
 def list_recipes(
     as_json: bool = typer.Option(False, "--json", help="print a JSON list on stdout"),
@@ -48,7 +138,6 @@ def list_recipes(
                            "module": r.module, "data": r.data} for r in catalog.RECIPES],
                          indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Recipes")
@@ -57,7 +146,34 @@ def list_recipes(
     table.add_column("description")
     for recipe in catalog.RECIPES:
         table.add_row(recipe.name, recipe.task, recipe.description)
-    Console().print(table)
+    stdout_console().print(table)
+
+
+@app.command()
+@handles_errors
+def show(
+    name: str = typer.Argument(..., help="recipe name (see `advisor list`)",
+                               autocompletion=complete_recipe, show_default=False),
+    path_only: bool = typer.Option(False, "--path", help="print only where the source is"),
+) -> None:
+    """Show a recipe's source code (syntax-highlighted in a terminal)."""
+    info = lookup(name)
+    spec = importlib.util.find_spec(info.module)
+    if spec is None or spec.origin is None:
+        raise RecipeError(f"the source of {name} ({info.module}) is missing",
+                          hint="reinstall keras-recipes")
+    path = Path(spec.origin)
+    if path_only:
+        print(path)
+        return
+    source = path.read_text(encoding="utf-8")
+    console = stdout_console()
+    if not console.is_terminal:  # piped: the file exactly as it is
+        sys.stdout.write(source)
+        return
+    from rich.syntax import Syntax
+
+    console.print(Syntax(source, "python", line_numbers=True, word_wrap=False))
 
 
 @app.command(
@@ -66,7 +182,8 @@ def list_recipes(
 )
 def run(
     ctx: typer.Context,
-    name: str = typer.Argument(None, help="recipe name (see `advisor list`)", show_default=False),
+    name: str = typer.Argument(None, help="recipe name (see `advisor list`)", show_default=False,
+                               autocompletion=complete_recipe),
 ) -> None:
     """Run a recipe: `advisor run NAME [OPTIONS]...` (`advisor run NAME --help` lists them)."""
     if name is None or name in ("--help", "-h"):
@@ -75,6 +192,217 @@ def run(
     info = lookup(name)
     module = importlib.import_module(info.module)
     raise typer.Exit(module.main(list(ctx.args)))
+
+
+# --------------------------------------------------------------------------------------
+# recommend, table
+# --------------------------------------------------------------------------------------
+
+
+def build_recommendation(explicit: dict, csv: Path | None, target: str | None,
+                         interactive: bool):
+    """Options first, then what the CSV shows, then what follows; asks (or demands) the rest."""
+    from advisor import advice, interview
+
+    knowledge = knowledge_module.load()
+    answers = advice.Answers()
+    answers.merge(explicit, "option")
+    prof = None
+    if target is not None and csv is None:
+        raise RecipeError("--target needs --csv FILE", hint="give the CSV to profile with --csv",
+                          exit_code=ExitStatus.USAGE)
+    if csv is not None:
+        from advisor import profile
+
+        if target is None:
+            columns = profile.read_header(csv)
+            if not interactive:
+                raise profile.missing_target_error(csv, None, columns)
+            target = interview.ask_target(columns, stderr_console())
+        prof = profile.profile_csv(csv, target, knowledge.thresholds)
+        answers.merge(prof.answers, {k: f"profile: {v}" for k, v in prof.because.items()})
+    advice.infer(answers, knowledge)
+    if interactive:
+        interview.interview(knowledge, answers, stderr_console())
+    needed = knowledge.still_needed(answers.values)
+    if needed:
+        raise advice.missing_error(needed)
+    rule = knowledge.settled(answers.values)
+    if rule is None:
+        raise RecipeError("no rule in the decision table fits these answers",
+                          hint="this is a gap in advisor/rules.toml: please report it")
+    return advice.Recommendation(rule=rule, knowledge=knowledge, answers=answers, profile=prof)
+
+
+@app.command()
+@handles_errors
+def recommend(
+    goal: Goal = typer.Option(None, help="what the model should do", show_default=False),
+    data: DataKind = typer.Option(None, help="what the data looks like", show_default=False),
+    rows: int = typer.Option(None, min=1, help="about how many rows (examples)",
+                             show_default=False),
+    features: int = typer.Option(None, min=1, help="how many feature columns",
+                                 show_default=False),
+    classes: int = typer.Option(None, min=2, help="how many categories, for predict-category",
+                                show_default=False),
+    outliers: bool = typer.Option(None, "--outliers/--no-outliers",
+                                  help="the value to predict has outliers", show_default=False),
+    feature_selection: bool = typer.Option(
+        None, "--feature-selection/--no-feature-selection",
+        help="the model should pick the features that matter", show_default=False),
+    fits_in_memory: bool = typer.Option(
+        None, "--fits-in-memory/--no-fits-in-memory",
+        help="the whole data set fits in memory", show_default=False),
+    csv: Path = typer.Option(None, help="profile this CSV and answer from it",
+                             show_default=False, dir_okay=True),
+    target: str = typer.Option(None, help="the CSV column to predict", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    interactive: bool = typer.Option(
+        None, "--interactive/--no-interactive",
+        help="ask for missing answers  [default: when stdin is a terminal]",
+        show_default=False),
+) -> None:
+    """Recommend a model and a recipe: asks what it needs in a terminal, or takes options.
+
+    Every answer can be an option; with --csv FILE --target COLUMN the file answers the
+    questions it can (options given still win). Without a terminal, missing answers that
+    matter are a usage error listing them.
+    """
+    from advisor import interview, render
+
+    if interactive is None:
+        interactive = interview.stdin_is_terminal()
+    explicit = {"goal": goal.value if goal else None, "data": data.value if data else None,
+                "rows": rows, "features": features, "classes": classes, "outliers": outliers,
+                "feature_selection": feature_selection, "fits_in_memory": fits_in_memory}
+    rec = build_recommendation(explicit, csv, target, interactive)
+    if as_json:
+        print(json.dumps(rec.to_json(), indent=2, ensure_ascii=False))
+        return
+    console = stdout_console()
+    if rec.profile is not None:
+        console.print(render.profile(rec.profile))
+    console.print(render.recommendation(rec))
+    render.next_steps(console, rec)
+
+
+@app.command()
+def table(
+    as_json: bool = typer.Option(False, "--json", help="print the rules as a JSON list"),
+) -> None:
+    """Show the decision table: which model for which use case, and why."""
+    from advisor import render
+
+    knowledge = knowledge_module.load()
+    if as_json:
+        print(json.dumps([{"rule": r.rule, "id": r.id,
+                           "when": r.describe_when(knowledge.by_key), "model": r.model,
+                           "recipe": r.recipe,
+                           "recipe_available": catalog.get(r.recipe or "") is not None,
+                           "estimator": r.estimator, "why": list(r.why),
+                           "alternatives": list(r.alternatives), "metrics": list(r.metrics)}
+                          for r in knowledge.rules], indent=2, ensure_ascii=False))
+        return
+    stdout_console().print(render.decision_table(knowledge, set(catalog.names())))
+
+
+# --------------------------------------------------------------------------------------
+# copy
+# --------------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def copy(
+    name: str = typer.Argument(..., help="recipe name (see `advisor list`)",
+                               autocompletion=complete_recipe, show_default=False),
+    dest: Path = typer.Argument(..., help="folder to copy into (created if missing)",
+                                show_default=False),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="replace files that exist and differ"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="list what would be written, write "
+                                                          "nothing"),
+    show_diff: bool = typer.Option(False, "--diff", help="show how existing files would change"),
+) -> None:
+    """Copy a recipe, the project modules it imports and its sample data into DEST, so that it
+    runs there without keras-recipes installed. Prints the `pip install` line it needs."""
+    from advisor import copier
+
+    info = lookup(name)
+    copier.check_destination(dest)
+    files = copier.plan(info, dest)
+    if show_diff:
+        for planned in files:
+            if text := copier.diff(planned):
+                sys.stdout.write(text)
+    if dry_run:
+        labels = {"new": "would write", "same": "unchanged",
+                  "differs": "would overwrite" if overwrite else "exists, differs (skipped "
+                                                                 "without --overwrite)"}
+        for planned in files:
+            print(f"{labels[planned.state]:<12} {planned.dest}  (from {planned.source})")
+    else:
+        written = copier.write(files, overwrite)
+        for planned in files:
+            label = "wrote" if planned in written else "unchanged"
+            print(f"{label:<9} {planned.dest}  (from {planned.source})")
+    entry = copier.target_name(info.module, info.module)
+    print()
+    print("Install what it needs:")
+    print(f"  {copier.pip_line(info)}")
+    print("Then run it there:")
+    print(f"  cd {dest} && python {entry}.py --help")
+
+
+# --------------------------------------------------------------------------------------
+# demo (what `make run` shows without a terminal)
+# --------------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def demo() -> None:
+    """A scripted example: one use case, its recommendation, and a short training run of the
+    recipe on the shipped sample, ending with its metrics."""
+    from advisor import render
+    from recipes.data import datasets_dir
+
+    knowledge = knowledge_module.load()
+    console = stdout_console()
+    for case in knowledge.demos:
+        if case.get("csv"):
+            csv_path = datasets_dir() / case["csv"]
+            rec = build_recommendation({}, csv_path, case["target"], interactive=False)
+        else:
+            rec = build_recommendation(dict(case["answers"]), None, None, interactive=False)
+        candidates = [rec.rule.recipe, *rec.rule.see_also] if rec.rule.recipe else \
+            list(rec.rule.see_also)
+        runnable = [name for name in candidates if name and catalog.get(name)]
+        if not runnable:
+            continue
+        recipe = runnable[0]
+        console.rule("Example use case")
+        console.print(case["story"])
+        if rec.profile is not None:
+            console.print(render.profile(rec.profile))
+        console.print(render.recommendation(rec))
+        if recipe != rec.rule.recipe:
+            console.print(f"{rec.rule.recipe} is not in this version yet, so the demo trains "
+                          f"the recipe the table names beside it: {recipe}.")
+        args = list(case.get("args", {}).get(recipe, []))
+        if not sys.stderr.isatty():
+            args.append("--quiet")  # no progress bar where nobody watches it move
+        console.rule(f"advisor run {recipe} {' '.join(args)}".strip())
+        sys.stdout.flush()
+        module = importlib.import_module(catalog.get(recipe).module)
+        raise typer.Exit(module.main(args))
+    raise RecipeError("no demo case has a recipe in this version",
+                      hint="add a [[demo]] case to advisor/rules.toml")
+
+
+# --------------------------------------------------------------------------------------
+# doctor
+# --------------------------------------------------------------------------------------
 
 
 @app.command()
@@ -116,9 +444,5 @@ def generate(
 
 
 def main() -> int:
-    try:
-        app(prog_name="advisor")
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return ExitStatus.INTERRUPTED
+    app(prog_name="advisor")
     return ExitStatus.OK

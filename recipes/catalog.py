@@ -17,7 +17,8 @@ class RecipeInfo:
     description: str
     task: str
     data: str
-    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "rich", "matplotlib")
+    requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich",
+                                 "matplotlib")
     shipped: tuple[str, ...] = field(default=())  # files from datasets/ it needs offline
 
 
@@ -51,6 +52,16 @@ RECIPES: tuple[RecipeInfo, ...] = (
         shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
     ),
     RecipeInfo(
+        name="lstm-forecaster",
+        module="recipes.lstm_forecaster",
+        description="LSTM or GRU (optionally bidirectional) forecasting a series some steps "
+                    "ahead, scored against persistence and seasonal-naive baselines",
+        task="time-series forecasting",
+        data="half-hourly England & Wales electricity demand (shipped); Jena climate; any CSV",
+        requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"),
+        shipped=("taylor.csv",),
+    ),
+    RecipeInfo(
         name="neuron-math",
         module="recipes.neuron_math",
         description="A layer of two sigmoid neurons worked by hand with keras.ops and checked "
@@ -58,6 +69,62 @@ RECIPES: tuple[RecipeInfo, ...] = (
         task="learning the mechanics",
         data="none (a worked example)",
         requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "rich"),
+    ),
+)
+
+# The "which model to choose" table: one linear model, five uses. Each module imports
+# recipes/linear_family.py, which holds what they share.
+TABULAR = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib")
+
+RECIPES += (
+    RecipeInfo(
+        name="linear-regression",
+        module="recipes.linear_regression",
+        description="Normalization -> Dense(1), mean squared error: predict a number from a "
+                    "table",
+        task="regression (basic prediction)",
+        data="Auto MPG (shipped, complete): predict mpg; or your CSV",
+        requires=TABULAR,
+        shipped=("autompg.csv",),
+    ),
+    RecipeInfo(
+        name="lasso-regression",
+        module="recipes.lasso_regression",
+        description="Linear regression with an L1 penalty that drops useless features and "
+                    "reports the ones it keeps",
+        task="regression (feature selection)",
+        data="Auto MPG (shipped, complete), optionally with added noise columns; or your CSV",
+        requires=TABULAR,
+        shipped=("autompg.csv",),
+    ),
+    RecipeInfo(
+        name="huber-regression",
+        module="recipes.huber_regression",
+        description="Linear regression with the Huber loss, robust to outlying targets",
+        task="regression (outlier-prone data)",
+        data="Auto MPG (shipped, complete), optionally with corrupted targets; or your CSV",
+        requires=TABULAR,
+        shipped=("autompg.csv",),
+    ),
+    RecipeInfo(
+        name="logistic-regression",
+        module="recipes.logistic_regression",
+        description="Normalization -> Dense(1, sigmoid), binary cross-entropy: yes or no from "
+                    "a table",
+        task="binary classification",
+        data="breast cancer Wisconsin (shipped, complete): benign or malignant; or your CSV",
+        requires=TABULAR,
+        shipped=("breast_cancer.csv",),
+    ),
+    RecipeInfo(
+        name="sgd-classifier",
+        module="recipes.sgd_classifier",
+        description="Logistic regression trained by SGD on a CSV streamed from disk in blocks, "
+                    "for files larger than memory",
+        task="binary classification (big data)",
+        data="a generated CSV with a known model (any size); or your CSV",
+        requires=TABULAR,
+        shipped=("make_big_csv.py",),
     ),
 )
 

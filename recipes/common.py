@@ -75,6 +75,16 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
 # --------------------------------------------------------------------------
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each default once: not for flags, nor where the help already states it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "(default" in text or action.default is None or action.default is False:
+            return text
+        return super()._get_help_string(action)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line plus a hint (exit 2)."""
 
@@ -125,7 +135,7 @@ def make_parser(name: str, description: str, *, data_help: str, epochs: int,
     parser = Parser(
         prog=f"python -m recipes.{name.replace('-', '_')}",
         description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=data_help)
     parser.add_argument("--epochs", type=positive_int, default=epochs,

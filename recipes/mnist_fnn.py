@@ -178,7 +178,8 @@ def _main(argv: Sequence[str] | None) -> int:
     setup = engine.setup(args)  # strategy, seed, precision, XLA
     config = Config(epochs=args.epochs, batch_size=setup.global_batch(args.batch_size),
                     learning_rate=args.learning_rate, seed=args.seed,
-                    jit_compile=setup.jit_compile)
+                    jit_compile=setup.jit_compile,
+                    steps_per_execution=setup.steps_per_execution(Config.steps_per_execution))
 
     output = setup.output_dir(args.output)
     with common.open_run_dir(output, NAME, resume=args.resume is not None) as run:

@@ -1,13 +1,17 @@
 """The advisor's command line: listing, running, errors, and no TensorFlow at start-up."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
 from recipes import catalog
+from tests.conftest import ROOT
 
 runner = CliRunner()
 
@@ -40,22 +44,110 @@ def test_run_forwards_options_to_the_recipe(capsys):
     assert '"autodiff_agrees": true' in result.stdout
 
 
-def test_help_and_list_do_not_import_tensorflow():
+def test_the_quick_commands_never_import_tensorflow_or_keras(tmp_path):
+    csv = ROOT / "datasets" / "autompg.csv"
+    commands = [
+        ["--help"], ["list"], ["list", "--json"], ["table"], ["table", "--json"],
+        ["show", "mnist-fnn"], ["show", "mnist-fnn", "--path"],
+        ["copy", "mnist-fnn", str(tmp_path / "dry"), "--dry-run"],
+        ["copy", "mnist-fnn", str(tmp_path / "real")],
+        ["recommend", "--goal", "forecast"], ["recommend", "--goal", "forecast", "--json"],
+        ["recommend", "--csv", str(csv), "--target", "mpg"],
+        ["recommend", "--interactive"],
+    ]
     code = (
-        "import sys\n"
+        "import json, sys\n"
         "from typer.testing import CliRunner\n"
         "from advisor.cli import app\n"
         "r = CliRunner()\n"
-        "assert r.invoke(app, ['--help']).exit_code == 0\n"
-        "assert r.invoke(app, ['list']).exit_code == 0\n"
-        "assert r.invoke(app, ['list', '--json']).exit_code == 0\n"
-        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+        f"for args in {commands!r}:\n"
+        "    result = r.invoke(app, args, input='3\\n')\n"
+        "    assert result.exit_code == 0, (args, result.output)\n"
+        "print(json.dumps(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_shell_completion_completes_commands_and_recipe_names():
+    def complete(words: str, cword: int) -> list[str]:
+        env = {**os.environ, "_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": str(cword)}
+        out = subprocess.run([sys.executable, "-m", "advisor"], env=env, capture_output=True,
+                             text=True, check=True)
+        return out.stdout.split()
+
+    assert "show" in complete("advisor sh", 1)
+    assert complete("advisor copy mnist", 2) == ["mnist-fnn"]
+    assert "recommend" in complete("advisor ", 1)
+
+
+def test_show_prints_the_source_and_its_path():
+    result = runner.invoke(app, ["show", "mnist-fnn"])
+    assert result.exit_code == 0
+    assert result.stdout == (ROOT / "recipes" / "mnist_fnn.py").read_text()
+    result = runner.invoke(app, ["show", "mnist-fnn", "--path"])
+    assert result.stdout.strip() == str(ROOT / "recipes" / "mnist_fnn.py")
+    result = runner.invoke(app, ["show", "mnist"])
+    assert result.exit_code == 2 and "did you mean 'mnist-fnn'" in result.stderr
+
+
+def test_table_lists_every_rule():
+    from advisor import knowledge
+
+    result = runner.invoke(app, ["table"])
+    assert result.exit_code == 0
+    for rule in knowledge.load().rules:
+        assert rule.model.split()[0] in result.stdout
+    rules = json.loads(runner.invoke(app, ["table", "--json"]).stdout)
+    assert [r["id"] for r in rules] == [r.id for r in knowledge.load().rules]
+
+
+def test_usage_mistakes_are_one_line_errors_with_a_hint():
+    for args in (["nope"], ["recommend", "--goal", "x"], ["copy"], ["list", "--bogus"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, args
+        lines = result.stderr.splitlines()
+        assert lines[0].startswith("error: ") and lines[1].startswith("hint: "), args
+        assert "Traceback" not in result.output
+
+
+def test_output_reads_without_colour():
+    env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "1"}
+    out = subprocess.run([sys.executable, "-m", "advisor", "recommend", "--goal", "forecast"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert not re.search(r"\x1b\[[0-9;]*3[0-9]m", out.stdout)  # no colour codes
+    assert "LSTM forecaster" in out.stdout and "Forecasting a sequence" in out.stdout
 
 
 def test_python_dash_m_advisor_works():
     out = subprocess.run([sys.executable, "-m", "advisor", "list", "--json"],
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)[0]["name"] == "mnist-fnn"
+
+
+def test_demo_tells_a_use_case_recommends_and_trains_a_recipe(monkeypatch):
+    import importlib
+
+    calls = []
+    for info in catalog.RECIPES:
+        module = importlib.import_module(info.module)
+        monkeypatch.setattr(module, "main", lambda argv, name=info.name: calls.append(
+            (name, argv)) or 0)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Example use case" in result.stdout and "Recommendation" in result.stdout
+    ((name, argv),) = calls
+    assert catalog.get(name) is not None and "--quiet" in argv  # no progress bar in a pipe
+    assert f"advisor run {name}" in result.stdout
+
+
+@pytest.mark.large
+def test_demo_trains_for_real_and_ends_with_metrics(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "advisor", "demo"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "accuracy" in out.stdout and out.stdout.rstrip().endswith("└───────────┴────────┘")
+    assert list((tmp_path / "runs").glob("*/metrics.json"))

@@ -9,7 +9,7 @@ import pytest
 
 from recipes import conv2d_classifier, mnist_fnn
 
-SHORT = ["--epochs", "8", "--learning-rate", "2e-3", "--seed", "1", "--quiet"]
+SHORT = ["--epochs", "8", "--seed", "1", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,11 @@ def test_a_short_run_learns_fashion_and_beats_the_dense_network(finished_run, fn
     metrics = json.loads((finished_run / "metrics.json").read_text())
     accuracy = metrics["test"]["accuracy"]
     # Chance is 0.10. On these 4,000 images (3,600 to fit) mnist-fnn's five epochs reach
-    # about 0.81; eight epochs of this convnet reach about 0.83 (0.84 with its default
-    # twelve). 0.80 leaves room for run-to-run noise on 1,000 test images (one standard
-    # error is about 0.012) while still failing a net that learned little.
+    # about 0.81; eight epochs of this convnet about 0.84 (its default is fifteen). 0.80
+    # leaves room for run-to-run noise on 1,000 test images (one standard error is about
+    # 0.012) while still failing a net that learned little.
     assert accuracy >= 0.80
-    assert accuracy > fnn_accuracy
+    assert accuracy >= fnn_accuracy + 0.01
     assert metrics["data"] == "sample:fashion-mnist" and metrics["input_shape"] == [28, 28, 1]
     assert {"precision", "recall", "f1", "confusion_matrix"} <= set(metrics["test"])
     matrix = np.array(metrics["test"]["confusion_matrix"])

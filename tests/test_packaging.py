@@ -25,6 +25,7 @@ def test_wheel_carries_packages_data_and_console_script(wheel):
                       "autompg.csv", "breast_cancer.csv", "seattle_weather.csv", "SHA256SUMS"):
         assert f"recipes/_datasets/{data_file}" in names
     assert "advisor/cli.py" in names and "recipes/mnist_fnn.py" in names
+    assert "advisor/rules.toml" in names  # the decision table travels as package data
     assert not any(name.startswith("datasets/") for name in names)  # no top-level `datasets`
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "advisor = advisor.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

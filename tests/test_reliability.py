@@ -134,3 +134,14 @@ def test_no_recipe_uses_lambda_layers():
     """Lambda layers cannot be loaded with safe_mode on; no recipe may use one."""
     for path in sorted((ROOT / "recipes").glob("*.py")):
         assert "layers.Lambda" not in path.read_text(), path.name
+
+
+def test_a_second_recipe_repeats_exactly_with_a_seed(tmp_path):
+    from recipes import linear_regression
+
+    results = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        assert linear_regression.main(["--seed", "11", "--quiet", "--output", str(out)]) == 0
+        results.append(metrics_of(out)["test"])
+    assert results[0] == results[1]

@@ -1,0 +1,210 @@
+"""The in-memory members of the linear family train on their shipped data and meet their
+scikit-learn oracle: the estimator of the same name, fitted to the same split.
+
+scikit-learn is a test dependency only: no recipe imports it.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn import linear_model
+from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
+from sklearn.preprocessing import StandardScaler
+
+from recipes import (
+    huber_regression,
+    lasso_regression,
+    linear_family,
+    linear_regression,
+    logistic_regression,
+)
+
+RECIPES = [linear_regression, lasso_regression, huber_regression, logistic_regression]
+
+
+def run(recipe, out, *argv, capsys=None):
+    code = recipe.main(["--output", str(out), "--quiet", *argv])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    return metrics, (capsys.readouterr().out if capsys else "")
+
+
+def oracle(estimator, table):
+    """scikit-learn on the same split, with the same standardisation."""
+    scaler = StandardScaler().fit(table.x_train)
+    estimator.fit(scaler.transform(table.x_train), table.y_train)
+    return estimator, estimator.predict(scaler.transform(table.x_test))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return tmp_path_factory.mktemp("linear-family")
+
+
+def test_linear_regression_matches_scikit_learn(runs):
+    metrics, _ = run(linear_regression, runs / "linear")
+    table = linear_regression.load_data()
+    sk, predicted = oracle(linear_model.LinearRegression(), table)
+    assert abs(metrics["test"]["r2"] - r2_score(table.y_test, predicted)) <= 0.02
+    assert metrics["test"]["r2"] > 0.75  # a mean-only model scores 0
+    weights = np.array(list(metrics["coefficients"]["weights"].values()))
+    assert np.abs(weights - sk.coef_).max() < 0.05
+    assert set(metrics["test"]) == {"mae", "mse", "rmse", "r2", "huber"}
+    assert {p.name for p in (runs / "linear").iterdir()} == {
+        "model.keras", "history.csv", "predicted_vs_actual.png", "metrics.json"}
+    assert (runs / "linear" / "predicted_vs_actual.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_saved_model_is_the_designed_one_and_predicts_like_the_run(runs):
+    import keras
+
+    model = keras.saving.load_model(runs / "linear" / "model.keras", safe_mode=True)
+    assert [type(layer).__name__ for layer in model.layers] == ["Normalization", "Dense"]
+    assert model.layers[1].units == 1
+    table = linear_regression.load_data()
+    r2 = r2_score(table.y_test, model.predict(table.x_test, verbose=0).ravel())
+    metrics = json.loads((runs / "linear" / "metrics.json").read_text())
+    assert r2 == pytest.approx(metrics["test"]["r2"], abs=1e-4)
+    history = (runs / "linear" / "history.csv").read_text().splitlines()
+    losses = [float(line.split(",")[1]) for line in history[1:]]
+    assert losses[-1] < losses[0]
+
+
+def test_lasso_drops_the_noise_and_keeps_what_scikit_learn_keeps(runs, capsys):
+    metrics, out = run(lasso_regression, runs / "lasso", "--noise-features", "10",
+                       capsys=capsys)
+    table = linear_family.add_noise_features(lasso_regression.load_data(), 10)
+    alpha = lasso_regression.Config().alpha
+    sk, predicted = oracle(linear_model.Lasso(alpha=alpha), table)
+    sk_kept = [name for name, w in zip(table.feature_names, sk.coef_, strict=True) if w != 0]
+    kept = metrics["kept_features"]
+    noise = [f"noise_{i}" for i in range(1, 11)]
+    assert sum(name not in kept for name in noise) >= 9
+    assert set(sk_kept) <= set(kept)
+    assert abs(metrics["test"]["r2"] - r2_score(table.y_test, predicted)) <= 0.03
+    assert set(kept) | set(metrics["dropped_features"]) == set(table.feature_names)
+    assert f"kept features ({len(kept)}): {', '.join(kept)}" in out
+
+
+def test_huber_resists_outliers_where_least_squares_does_not(runs):
+    huber, _ = run(huber_regression, runs / "huber", "--corrupt-targets", "0.1")
+    linear, _ = run(linear_regression, runs / "linear-corrupted", "--corrupt-targets", "0.1")
+    table = linear_family.corrupt_targets(huber_regression.load_data(), 0.1)
+    _, predicted = oracle(linear_model.HuberRegressor(), table)
+    sk_mae = mean_absolute_error(table.y_test, predicted)
+    assert huber["test"]["mae"] < linear["test"]["mae"]
+    assert huber["test"]["mae"] <= 1.10 * sk_mae
+    assert huber["config"]["delta"] > 0  # set by the pilot fit, and recorded
+
+
+def test_huber_with_scikit_learns_delta_finds_its_weights():
+    table = linear_family.corrupt_targets(huber_regression.load_data(), 0.1)
+    sk, _ = oracle(linear_model.HuberRegressor(), table)
+    config = huber_regression.Config(delta=1.35 * sk.scale_)
+    model = huber_regression.build_model(table.x_train, table.y_train, config)
+    huber_regression.train(model, table.x_train, table.y_train, config, verbose=0)
+    weights = model.get_layer("linear").get_weights()[0].ravel()
+    assert np.abs(weights - sk.coef_).max() < 0.1
+
+
+def test_logistic_regression_matches_scikit_learn(runs):
+    metrics, _ = run(logistic_regression, runs / "logistic")
+    table = logistic_regression.load_data()
+    _, predicted = oracle(linear_model.LogisticRegression(), table)
+    test = metrics["test"]
+    assert abs(test["accuracy"] - accuracy_score(table.y_test, predicted)) <= 0.02
+    assert test["accuracy"] > 0.9 and test["roc_auc"] > 0.95  # the majority class: 0.63
+    assert {"precision", "recall", "f1", "roc_auc", "confusion_matrix"} <= set(test)
+    matrix = np.array(test["confusion_matrix"])
+    assert matrix.shape == (2, 2) and matrix.sum() == len(table.y_test)
+    assert (runs / "logistic" / "roc_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_split_is_fixed_and_stratified():
+    a, b = logistic_regression.load_data(), logistic_regression.load_data()
+    assert np.array_equal(a.x_test, b.x_test)
+    assert len(a.y_test) == round(0.2 * 212) + round(0.2 * 357)
+    assert abs(a.y_test.mean() - a.y_train.mean()) < 0.01
+
+
+def test_binary_metrics_agree_with_scikit_learn():
+    from sklearn import metrics as sk
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    p = np.clip(0.3 * y + rng.random(300) * 0.7, 0, 1).round(2)  # ties included
+    ours = linear_family.binary_metrics(y, p)
+    assert ours["roc_auc"] == pytest.approx(sk.roc_auc_score(y, p))
+    assert ours["f1"] == pytest.approx(sk.f1_score(y, p >= 0.5))
+    assert ours["precision"] == pytest.approx(sk.precision_score(y, p >= 0.5))
+    assert ours["log_loss"] == pytest.approx(sk.log_loss(y, p), rel=1e-4)
+    assert ours["confusion_matrix"] == sk.confusion_matrix(y, p >= 0.5).tolist()
+
+
+@pytest.mark.parametrize("recipe, loss, activation, regularizer", [
+    (linear_regression, "mean_squared_error", "linear", None),
+    (lasso_regression, "mean_squared_error", "linear", "L1"),
+    (huber_regression, "Huber", "linear", None),
+    (logistic_regression, "binary_crossentropy", "sigmoid", "L2"),
+])
+def test_one_model_four_losses(recipe, loss, activation, regularizer):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    model = recipe.build_model(x, y, recipe.Config())
+    dense = model.get_layer("linear")
+    assert [type(layer).__name__ for layer in model.layers] == ["Normalization", "Dense"]
+    assert dense.activation.__name__ == activation
+    assert type(dense.kernel_regularizer).__name__ == (regularizer or "NoneType")
+    assert loss in (model.loss if isinstance(model.loss, str) else type(model.loss).__name__)
+    assert np.allclose(model.layers[0].mean.numpy().ravel(), x.mean(axis=0), atol=1e-5)
+
+
+def test_full_reads_the_shipped_file_which_is_the_whole_dataset(capsys):
+    full = linear_regression.load_data("full")
+    assert len(full.y_train) + len(full.y_test) == 392
+    assert "already the complete UCI Auto MPG data" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("recipe, content, message", [
+    (linear_regression, "a,b\n1,2\n3,4\n", "no column 'mpg'"),
+    (linear_regression, "x,mpg\n1,2\nred,4\n3,5\n", "column 'x' is not numeric (row 3: 'red')"),
+    (linear_regression, "", "is empty"),
+    (linear_regression, "x,mpg\n1,2\n,4\n3,5\n", "column 'x' has 1 missing values"),
+    (logistic_regression, "x,benign\n1,0\n2,1\n3,2\n4,1\n", "not binary 0/1 labels"),
+    (logistic_regression, "x,benign\n1,yes\n2,no\n", "column 'benign' is not numeric"),
+])
+def test_bad_csvs_are_one_line_errors(recipe, content, message, tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    out = tmp_path / "run"
+    assert recipe.main(["--data", str(path), "--output", str(out)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and message in err[0], err
+    assert err[1].startswith("hint: ") and len(err) == 2
+    assert not out.exists()
+
+
+def test_a_csv_of_your_own_with_another_target(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 3))
+    price = 3 * x[:, 0] - 2 * x[:, 2] + rng.normal(scale=0.1, size=200)
+    path = tmp_path / "houses.csv"
+    path.write_text("a,b,c,price\n" + "\n".join(
+        ",".join(f"{v:.5f}" for v in (*row, target)) for row, target in zip(x, price,
+                                                                              strict=True)))
+    metrics, _ = run(linear_regression, tmp_path / "run", "--data", str(path),
+                     "--target", "price", "--batch-size", "32")  # minibatches, this time
+    assert metrics["test"]["r2"] > 0.99 and metrics["features"] == ["a", "b", "c"]
+    assert metrics["config"]["batch_size"] == 32
+
+
+def test_importing_the_family_runs_nothing():
+    code = ("import sys, recipes.linear_regression, recipes.lasso_regression, "
+            "recipes.huber_regression, recipes.logistic_regression, recipes.sgd_classifier; "
+            "print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
