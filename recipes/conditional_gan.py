@@ -633,8 +633,8 @@ def evaluate(model, classifier, num_classes: int, samples_per_class: int = 100,
 ## The classifier that judges
 
 By default it is the conv2d-classifier recipe's model, trained once on the same real
-training images and cached under KERAS_HOME (keyed by a hash of the data), so later runs
-reuse it. `--classifier PATH` gives your own .keras classifier instead.
+training images and cached under KERAS_HOME (keyed by a hash of the data and the number of
+epochs), so later runs reuse it. `--classifier PATH` gives your own .keras classifier instead.
 """
 
 
@@ -654,29 +654,34 @@ def classifier_cache_dir() -> Path:
 def cached_classifier(images: data.ImageData, verbose: int = 1, epochs: int | None = None):
     """The conv2d-classifier model trained on `images`' training set, from the cache if there.
 
-    Returns (model, path).
+    Returns (model, path of the cached file, or None where it could not be cached).
     """
     import keras
 
     from recipes import conv2d_classifier
 
-    path = classifier_cache_dir() / (
-        f"conv2d-classifier-{data_fingerprint(images.x_train, images.y_train)}.keras")
+    config = conv2d_classifier.Config()
+    if epochs is not None:
+        config.epochs = epochs
+    fingerprint = data_fingerprint(images.x_train, images.y_train)
+    path = classifier_cache_dir() / f"conv2d-classifier-{fingerprint}-{config.epochs}ep.keras"
     if path.is_file():
         try:
             return keras.saving.load_model(path, safe_mode=True), path
         except Exception:  # a damaged cache entry is trained again
             path.unlink(missing_ok=True)
-    config = conv2d_classifier.Config()
-    if epochs is not None:
-        config.epochs = epochs
     if verbose:
         print(f"training the judging classifier ({conv2d_classifier.NAME}, "
               f"{config.epochs} epochs) once; cached in {path}", file=sys.stderr)
     model = conv2d_classifier.build_model(images.input_shape, images.num_classes, config)
     conv2d_classifier.train(model, images.x_train, images.y_train, config, verbose=verbose)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    common.RunDir(path.parent).save_model(model, path.name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        common.RunDir(path.parent).save_model(model, path.name)
+    except OSError as error:
+        print(f"warning: could not cache the classifier in {path.parent} ({error.strerror}); "
+              "it will be trained again next time", file=sys.stderr)
+        return model, None
     return model, path
 
 
@@ -734,7 +739,7 @@ def _judge(args, images: data.ImageData, verbose: int):
     else:
         classifier, path = cached_classifier(images, verbose=verbose,
                                              epochs=args.classifier_epochs)
-        where = str(path)
+        where = str(path) if path else "trained for this run (the cache was not writable)"
     accuracy, scale = check_classifier(classifier, images.x_test, images.y_test,
                                        images.num_classes)
     return classifier, {"path": where, "given": args.classifier is not None,
