@@ -589,22 +589,30 @@ def diversity(generated: np.ndarray, requested, real: np.ndarray, real_labels,
     return {"mean": float(np.mean(values)) if values else float("nan"), "per_class": per_class}
 
 
-def check_classifier(classifier, x_test: np.ndarray, y_test: np.ndarray, num_classes: int):
+def check_classifier(classifier, x_test: np.ndarray, y_test: np.ndarray, num_classes: int,
+                     minimum: float = CLASSIFIER_MIN_ACCURACY):
     """Accuracy on real test images, and the input scale it expects (1 for [0, 1], 255 for 0-255).
 
-    A classifier of another dataset would make the score meaningless, so it is refused.
+    A classifier of another dataset (or image size) would make the score meaningless, so one
+    below `minimum` is refused.
     """
     classifier = load_classifier(classifier)
     images = x_test.astype("float32") / 255.0
     best = (-1.0, 1.0)
     for scale in (1.0, 255.0):
-        seen = predict_classes(classifier, images, scale)
+        try:
+            seen = predict_classes(classifier, images, scale)
+        except Exception as error:  # wrong input shape or dtype: ValueError, InvalidArgument...
+            reason = " ".join(str(error).split())[:120]
+            raise common.RecipeError(
+                f"the classifier cannot read images of shape {images.shape[1:]}: {reason}",
+                hint="give a classifier trained on this dataset") from None
         accuracy = float((seen == y_test).mean())
         best = max(best, (accuracy, scale))
         if accuracy >= CLASSIFIER_MIN_ACCURACY:
             break
     accuracy, scale = best
-    if accuracy < CLASSIFIER_MIN_ACCURACY:
+    if accuracy < minimum:
         raise common.RecipeError(
             f"the classifier names only {accuracy:.0%} of the real test images right",
             hint="give a classifier trained on this dataset, or leave --classifier out to "
@@ -740,8 +748,15 @@ def _judge(args, images: data.ImageData, verbose: int):
         classifier, path = cached_classifier(images, verbose=verbose,
                                              epochs=args.classifier_epochs)
         where = str(path) if path else "trained for this run (the cache was not writable)"
-    accuracy, scale = check_classifier(classifier, images.x_test, images.y_test,
-                                       images.num_classes)
+    # A classifier given by path must suit the data; the one trained here does by
+    # construction, and a weak one (few images, few epochs) only earns a warning.
+    accuracy, scale = check_classifier(
+        classifier, images.x_test, images.y_test, images.num_classes,
+        minimum=CLASSIFIER_MIN_ACCURACY if args.classifier is not None else 0.0)
+    if accuracy < CLASSIFIER_MIN_ACCURACY:
+        print(f"warning: the judging classifier names only {accuracy:.0%} of the real test "
+              "images right, so the conditional accuracy is a rough one; train it longer "
+              "(--classifier-epochs) or on more images", file=sys.stderr)
     return classifier, {"path": where, "given": args.classifier is not None,
                         "real_test_accuracy": accuracy, "input_scale": scale}, scale
 

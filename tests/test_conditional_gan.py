@@ -143,9 +143,15 @@ def test_an_unwritable_cache_only_costs_a_warning(sample, tmp_path, monkeypatch,
 
 
 def test_a_classifier_of_other_data_is_refused(judge):
+    import keras
+
     fashion = data.load_images("sample", "fashion-mnist")
     with pytest.raises(cgan.common.RecipeError, match="real test images"):
         cgan.check_classifier(str(judge), fashion.x_test, fashion.y_test, 10)
+    other_size = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
+                                   keras.layers.Dense(10)])
+    with pytest.raises(cgan.common.RecipeError, match="cannot read images of shape"):
+        cgan.check_classifier(other_size, fashion.x_test, fashion.y_test, 10)
 
 
 def test_generate_command_draws_the_class_asked_for(finished_run, tmp_path, capsys):
