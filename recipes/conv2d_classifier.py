@@ -92,13 +92,7 @@ def load_data(source: str = "sample", dataset: str = "fashion-mnist") -> data.Im
 
 def to_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None):
     """A tf.data pipeline over uint8 NHWC images: scale once, cache, shuffle, batch, prefetch."""
-    import tensorflow as tf
-
-    ds = tf.data.Dataset.from_tensor_slices((x.astype("float32") / 255.0, y.astype("int32")))
-    ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return data.image_dataset(x, y, batch_size, shuffle=shuffle, seed=seed)
 
 
 """

@@ -296,6 +296,18 @@ def _load_full(dataset: str) -> ImageData:
     return _checked_images(arrays, classes, source=f"full:{dataset}")
 
 
+def image_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None):
+    """uint8 images and integer labels as a tf.data pipeline: scale to [0, 1] once, cache,
+    shuffle (reshuffled every epoch), batch, prefetch."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x.astype("float32") / 255.0, y.astype("int32")))
+    ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | None = 0):
     """Holds out a shuffled share of the training data for validation (never the test set)."""
     order = np.random.default_rng(seed).permutation(len(x))

@@ -32,11 +32,12 @@ answer, the one scikit-learn computes. So instead of hundreds of epochs of minib
 `train` takes whole-table Adam steps, 100 per call into TensorFlow (`steps_per_execution`;
 Keras counts each call as an epoch). After each round, if the loss fell by less than
 `tolerance` of itself, the learning rate is cut tenfold; after three cuts the fit stops. On
-Auto MPG and breast cancer this reaches scikit-learn's weights within about 0.01 in 500-1500
-steps and about a second, most of it spent tracing the graph once (benchmarks/linear_family.py
-measures it; the textbook 300 epochs of minibatches take 15-20 s). Such a fit needs no
-checkpoint: running it again costs less than saving one. (sgd-classifier, whose passes over
-a large file take minutes, checkpoints through recipes.engine.)
+Auto MPG and breast cancer this reaches scikit-learn's weights to about 0.01 in 700-1,700
+steps and about a second of CPU time, most of it spent tracing the graph once; the textbook
+300 epochs of minibatches take about twenty times as long (benchmarks/linear_family.py).
+Such a fit needs no checkpoint: running it again costs less than saving one.
+(sgd-classifier, whose passes over a large file take minutes, checkpoints through
+recipes.engine.)
 
 Two starting choices make it quick: the weights start at zero, as scikit-learn's do, and
 the bias starts at the answer for an average input (the target's mean, or the log-odds of
@@ -151,7 +152,7 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
             frame[column] = values.astype(float)
         elif not pd.api.types.is_numeric_dtype(values):
             bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
-            example = f" (row {bad.index[0] + 2}: {bad.iloc[0]!r})" if len(bad) else ""
+            example = f" (line {bad.index[0] + 2}: {bad.iloc[0]!r})" if len(bad) else ""
             raise common.RecipeError(
                 f"{path}: column {column!r} is not numeric{example}",
                 hint="convert it to numbers (one-hot encode categories) or drop the column")
@@ -479,6 +480,20 @@ def fraction_below_one(text: str) -> float:
     return value
 
 
+def whole_number(text: str) -> int:
+    """0, 1, 2, ...: common.positive_int, with 0 allowed."""
+    return 0 if text.strip() == "0" else common.positive_int(text)
+
+
+def open_fraction(text: str) -> float:
+    import argparse
+
+    value = fraction_below_one(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text}")
+    return value
+
+
 def set_help(parser, option: str, text: str, default=...) -> None:
     action = parser._option_string_actions[option]  # argparse keeps them here
     action.help = text
@@ -506,12 +521,12 @@ def make_parser(name: str, description: str, spec: TableSpec, config: Config):
                              + (" in standard deviations of the target"
                                 if spec.task == "regression" else "")
                              + "; cut tenfold whenever the loss stops falling")
-    parser.add_argument("--test-fraction", type=fraction_below_one,
+    parser.add_argument("--test-fraction", type=open_fraction,
                         default=config.test_fraction,
                         help="share of the rows held out for the test metrics")
     if spec.task == "regression":
         demo = parser.add_argument_group("demonstrations on any data")
-        demo.add_argument("--noise-features", type=int, default=0, metavar="N",
+        demo.add_argument("--noise-features", type=whole_number, default=0, metavar="N",
                           help="append N columns of pure noise (for feature selection)")
         demo.add_argument("--corrupt-targets", type=fraction_below_one, default=0.0,
                           metavar="FRACTION",

@@ -108,7 +108,7 @@ def parse_args(argv: Sequence[str] | None):
               "cross-entropy) to 0/1 labels.", DATA, defaults)
     parser.add_argument("--l2", type=common.non_negative_float, default=defaults.l2,
                         help="L2 strength on the weights; 0 for none")
-    parser.add_argument("--threshold", type=family.fraction_below_one,
+    parser.add_argument("--threshold", type=family.open_fraction,
                         default=defaults.threshold,
                         help="predict 1 when the probability is at least this")
     return parser.parse_args(argv)

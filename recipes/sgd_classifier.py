@@ -155,7 +155,9 @@ def load_data(source: str = "sample", target: str | None = None, *,
     line_bytes = blocks.lengths[0] / max(count_lines(path, blocks.starts[0], blocks.lengths[0]),
                                          1)
     if test_data is not None:
-        test_columns, test_header, _ = read_header(Path(test_data), target, what="--test-data")
+        test_columns, test_header, test_crlf = read_header(Path(test_data), target,
+                                                           what="--test-data")
+        crlf = crlf or test_crlf
         if test_columns != columns:
             raise common.RecipeError(f"--test-data {test_data} has other columns than {path}",
                                      hint="give a test file with the same header row")
@@ -165,9 +167,10 @@ def load_data(source: str = "sample", target: str | None = None, *,
         held = [i for i in range(len(blocks)) if every and i % every == every - 1]
         if len(blocks) < 2 or not held:
             raise common.RecipeError(
-                f"{path} is too small to hold out test rows by blocks ({len(blocks)} block)",
+                f"{path} is too small to hold out test rows by blocks ({len(blocks)} of them)",
                 hint="give a larger file, or a separate test file with --test-data")
-        train = blocks.select([i for i in range(len(blocks)) if i not in set(held)])
+        held_set = set(held)
+        train = blocks.select([i for i in range(len(blocks)) if i not in held_set])
         test = blocks.select(held)
     return CsvStream(columns, target, train, test, name, line_bytes, crlf, description)
 
@@ -549,6 +552,7 @@ def _main(argv: Sequence[str] | None) -> int:
         args.data, args.target, test_data=args.test_data, config=config)
     setup = engine.setup(args)  # strategy, seed, precision, XLA
     config.batch_size = setup.global_batch(args.batch_size)
+    config.steps_per_execution = setup.steps_per_execution(config.steps_per_execution)
 
     with common.open_run_dir(setup.output_dir(args.output), NAME,
                              resume=args.resume is not None) as run:
@@ -613,7 +617,7 @@ def peak_memory_mb() -> float | None:
     except ImportError:  # Windows
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
+    return round(peak / (1 << 20) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -201,7 +201,7 @@ def bad_models(tmp_path, judge, finished_run):
     ("generator", "Sneaker", [], "--label 'Sneaker'"),
     ("missing", "1", [], "no such file"),
     ("classifier", "1", [], "is not a conditional-GAN generator"),
-    ("truncated", "1", [], "cannot load model"),
+    ("truncated", "1", [], "is damaged or not a Keras model"),
     ("generator", "1", ["--count", "0"], "--count"),
     ("generator", "1", ["--output-is-not-png"], "not a .png"),
 ])

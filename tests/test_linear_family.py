@@ -171,7 +171,7 @@ def test_full_reads_the_shipped_file_which_is_the_whole_dataset(capsys):
 
 @pytest.mark.parametrize("recipe, content, message", [
     (linear_regression, "a,b\n1,2\n3,4\n", "no column 'mpg'"),
-    (linear_regression, "x,mpg\n1,2\nred,4\n3,5\n", "column 'x' is not numeric (row 3: 'red')"),
+    (linear_regression, "x,mpg\n1,2\nred,4\n3,5\n", "column 'x' is not numeric (line 3: 'red')"),
     (linear_regression, "", "is empty"),
     (linear_regression, "x,mpg\n1,2\n,4\n3,5\n", "column 'x' has 1 missing values"),
     (logistic_regression, "x,benign\n1,0\n2,1\n3,2\n4,1\n", "not binary 0/1 labels"),
@@ -186,6 +186,20 @@ def test_bad_csvs_are_one_line_errors(recipe, content, message, tmp_path, capsys
     assert err[0].startswith("error: ") and message in err[0], err
     assert err[1].startswith("hint: ") and len(err) == 2
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--test-fraction", "0"], "--test-fraction"),
+    (["--test-fraction", "1.5"], "--test-fraction"),
+    (["--noise-features", "x"], "--noise-features"),
+    (["--noise-features", "-2"], "--noise-features"),
+    (["--alpha", "-1"], "--alpha"),
+])
+def test_bad_options_are_usage_errors(argv, message, tmp_path, capsys):
+    assert lasso_regression.main([*argv, "--output", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and message in err[0] and err[1].startswith("hint: ")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_csv_of_your_own_with_another_target(tmp_path):
