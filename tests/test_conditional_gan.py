@@ -133,10 +133,25 @@ def test_the_default_judge_is_the_conv2d_classifier_trained_once_and_cached(samp
     assert cgan.check_classifier(again, small.x_test, small.y_test, 10)[0] == accuracy
 
 
+def test_an_unwritable_cache_only_costs_a_warning(sample, tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("KERAS_HOME", str(blocker))
+    model, path = cgan.cached_classifier(sample.limit(max_train=500), verbose=0, epochs=1)
+    assert path is None and model.name == "conv2d_classifier"
+    assert "warning: could not cache the classifier" in capsys.readouterr().err
+
+
 def test_a_classifier_of_other_data_is_refused(judge):
+    import keras
+
     fashion = data.load_images("sample", "fashion-mnist")
     with pytest.raises(cgan.common.RecipeError, match="real test images"):
         cgan.check_classifier(str(judge), fashion.x_test, fashion.y_test, 10)
+    other_size = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
+                                   keras.layers.Dense(10)])
+    with pytest.raises(cgan.common.RecipeError, match="cannot read images of shape"):
+        cgan.check_classifier(other_size, fashion.x_test, fashion.y_test, 10)
 
 
 def test_generate_command_draws_the_class_asked_for(finished_run, tmp_path, capsys):
