@@ -32,113 +32,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.references.conditional_gan import reference_gan, train_reference
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results-conditional-gan.json"
 FASHION = Path("/usr/share/datasets/fashion-mnist")
-
-
-# --------------------------------------------------------------------------
-# The reference: keras.io's conditional GAN, as written there
-# --------------------------------------------------------------------------
-
-def reference_gan(num_classes: int = 10, latent_dim: int = 128, image_size: int = 28):
-    import keras
-    import tensorflow as tf
-    from keras import layers
-
-    generator_in = latent_dim + num_classes
-    discriminator = keras.Sequential([
-        keras.layers.InputLayer((image_size, image_size, 1 + num_classes)),
-        layers.Conv2D(64, (3, 3), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(128, (3, 3), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.GlobalMaxPooling2D(),
-        layers.Dense(1),
-    ], name="discriminator")
-    generator = keras.Sequential([
-        keras.layers.InputLayer((generator_in,)),
-        layers.Dense(7 * 7 * generator_in),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Reshape((7, 7, generator_in)),
-        layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(1, (7, 7), padding="same", activation="sigmoid"),
-    ], name="generator")
-
-    class ConditionalGAN(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.discriminator, self.generator = discriminator, generator
-            self.latent_dim = latent_dim
-            self.gen_loss_tracker = keras.metrics.Mean(name="generator_loss")
-            self.disc_loss_tracker = keras.metrics.Mean(name="discriminator_loss")
-
-        @property
-        def metrics(self):
-            return [self.gen_loss_tracker, self.disc_loss_tracker]
-
-        def compile(self, d_optimizer, g_optimizer, loss_fn):
-            super().compile()
-            self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
-
-        def train_step(self, data):
-            real_images, one_hot_labels = data
-            image_one_hot_labels = one_hot_labels[:, :, None, None]
-            image_one_hot_labels = tf.repeat(image_one_hot_labels,
-                                             repeats=[image_size * image_size])
-            image_one_hot_labels = tf.reshape(image_one_hot_labels,
-                                              (-1, image_size, image_size, num_classes))
-            batch_size = tf.shape(real_images)[0]
-            random_latent_vectors = tf.random.normal(shape=(batch_size, self.latent_dim))
-            random_vector_labels = tf.concat([random_latent_vectors, one_hot_labels], axis=1)
-            generated_images = self.generator(random_vector_labels)
-            fake_image_and_labels = tf.concat([generated_images, image_one_hot_labels], -1)
-            real_image_and_labels = tf.concat([real_images, image_one_hot_labels], -1)
-            combined_images = tf.concat([fake_image_and_labels, real_image_and_labels], axis=0)
-            labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
-            with tf.GradientTape() as tape:
-                predictions = self.discriminator(combined_images)
-                d_loss = self.loss_fn(labels, predictions)
-            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-            self.d_optimizer.apply_gradients(
-                zip(grads, self.discriminator.trainable_weights, strict=True))
-            random_latent_vectors = tf.random.normal(shape=(batch_size, self.latent_dim))
-            random_vector_labels = tf.concat([random_latent_vectors, one_hot_labels], axis=1)
-            misleading_labels = tf.zeros((batch_size, 1))
-            with tf.GradientTape() as tape:
-                fake_images = self.generator(random_vector_labels)
-                fake_image_and_labels = tf.concat([fake_images, image_one_hot_labels], -1)
-                predictions = self.discriminator(fake_image_and_labels)
-                g_loss = self.loss_fn(misleading_labels, predictions)
-            grads = tape.gradient(g_loss, self.generator.trainable_weights)
-            self.g_optimizer.apply_gradients(
-                zip(grads, self.generator.trainable_weights, strict=True))
-            self.gen_loss_tracker.update_state(g_loss)
-            self.disc_loss_tracker.update_state(d_loss)
-            return {"g_loss": self.gen_loss_tracker.result(),
-                    "d_loss": self.disc_loss_tracker.result()}
-
-    gan = ConditionalGAN()
-    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
-                g_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
-                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
-    return gan
-
-
-def reference_generate(gan, labels, seed: int = 0):
-    """Images in [0, 1] from the reference generator for the given class indices."""
-    import numpy as np
-
-    labels = np.asarray(labels)
-    noise = np.random.default_rng(seed).standard_normal((len(labels), gan.latent_dim))
-    one_hot = np.eye(10, dtype="float32")[labels]
-    inputs = np.concatenate([noise.astype("float32"), one_hot], axis=1)
-    return np.asarray(gan.generator.predict(inputs, batch_size=1000, verbose=0))
 
 
 # --------------------------------------------------------------------------
@@ -225,42 +125,6 @@ def measure_recipe_quality(source: str, dataset: str, minutes: float) -> dict:
     }
 
 
-def measure_reference_quality(source: str, dataset: str, minutes: float) -> dict:
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    from recipes import conditional_gan as cgan
-
-    images = cgan.load_data(source, dataset)
-    classifier, _ = cgan.cached_classifier(images, verbose=1)
-    accuracy, scale = cgan.check_classifier(classifier, images.x_test, images.y_test, 10)
-    gan = reference_gan()
-    x = images.x_train.astype("float32") / 255.0
-    y = np.eye(10, dtype="float32")[images.y_train]
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(64)
-
-    class Budget(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.deadline, self.steps = time.monotonic() + minutes * 60, 0
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.steps += 1
-            if time.monotonic() >= self.deadline:
-                self.model.stop_training = True
-
-    budget = Budget()
-    started = time.perf_counter()
-    gan.fit(ds, epochs=1000, verbose=0, callbacks=[budget])
-    seconds = time.perf_counter() - started
-    requested = np.repeat(np.arange(10), 100)
-    scored = cgan.conditional_accuracy(reference_generate(gan, requested), requested,
-                                       classifier, 10, images.class_names, scale)
-    return {"conditional_accuracy": scored["accuracy"], "per_class": scored["per_class"],
-            "classifier_real_test_accuracy": accuracy, "training_seconds": round(seconds, 1),
-            "steps": budget.steps, "images_seen": budget.steps * 64}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.conditional_gan",
                                      description=__doc__.split("\n\n")[0])
@@ -311,7 +175,7 @@ def main(argv=None) -> int:
                    "recipe": stamped(measure_recipe_quality, args.data, args.dataset,
                                      args.budget_minutes)}
         if args.reference_quality:
-            quality["reference"] = stamped(measure_reference_quality, args.data, args.dataset,
+            quality["reference"] = stamped(train_reference, args.data, args.dataset,
                                            args.budget_minutes)
         results["quality"] = quality
         args.output.write_text(json.dumps(results, indent=2) + "\n")

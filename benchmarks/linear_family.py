@@ -129,18 +129,20 @@ def child_small_sklearn(name: str) -> dict:
     return result
 
 
-def child_small_keras(name: str, scale: float) -> dict:
-
+def child_small_keras(name: str, scale: float | None = None) -> dict:
+    """The recipe's fit; with `scale`, configured for scikit-learn's objective, else as
+    the recipe's defaults have it."""
     from recipes import linear_family as family
 
     recipe, table = small_table(name)
     config = recipe.Config()
-    if name == "lasso":
-        config.alpha = 0.5
-    if name == "huber":
-        config.delta = 1.35 * scale  # scikit-learn's epsilon x its fitted scale
-    if name == "logistic":
-        config.l2 = 1 / (2 * 1.0 * len(table.y_train))  # C = 1
+    if scale is not None:
+        if name == "lasso":
+            config.alpha = 0.5
+        if name == "huber":
+            config.delta = 1.35 * scale  # scikit-learn's epsilon x its fitted scale
+        if name == "logistic":
+            config.l2 = 1 / (2 * 1.0 * len(table.y_train))  # C = 1
     model = recipe.build_model(table.x_train, table.y_train, config)
     started, cpu = time.perf_counter(), time.process_time()
     history = recipe.train(model, table.x_train, table.y_train, config, verbose=0)
@@ -386,7 +388,7 @@ def main(argv=None) -> int:
         function = {"small-sklearn": child_small_sklearn, "small-keras": child_small_keras,
                     "small-plain": child_small_plain, "big-sklearn": child_big_sklearn,
                     "big-keras": child_big_keras, "big-textline": child_big_textline}[kind]
-        if kind == "small-keras":
+        if kind == "small-keras" and len(params) > 1:
             params[1] = float(params[1])
         print(json.dumps(function(*params)))
         return 0

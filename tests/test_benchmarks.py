@@ -16,3 +16,52 @@ def test_harness_writes_results_and_a_markdown_table(tmp_path, capsys):
     assert report["machine"]["cpu_count"] >= 1 and report["machine"]["tensorflow"]
     table = out.with_suffix(".md").read_text()
     assert "| advisor-startup |" in table and table in capsys.readouterr().out
+
+
+def _fake_cases(quick):
+    """Two cheap cases whose programs print what a reference prints."""
+    def program(seconds, accuracy):
+        line = json.dumps({"train_seconds": seconds, "epochs": 2, "train_samples": 100,
+                           "quality": {"accuracy": accuracy}})
+        return ["-c", f"print({line!r})"]
+
+    return [
+        harness.Case(name="fast", description="a recipe twice as fast", data="none",
+                     recipe=harness.Side("recipe", program(1.0, 0.9)),
+                     reference=harness.Side("reference", program(2.0, 0.8)),
+                     quality="accuracy",
+                     targets=[("half the time", harness._ratio_at_most("train_seconds", 0.5)),
+                              ("at least as accurate", harness._quality_not_worse)]),
+        harness.Case(name="broken", description="a reference that fails", data="none",
+                     recipe=harness.Side("recipe", program(1.0, 0.9)),
+                     reference=harness.Side("reference", ["-c", "raise SystemExit(3)"])),
+    ]
+
+
+def test_ratios_targets_and_a_failing_case_that_loses_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(harness, "cases", _fake_cases)
+    out = tmp_path / "results.json"
+    assert harness.main(["--cases", "fast", "--repeat", "2", "--output", str(out)]) == 0
+    (case,) = json.loads(out.read_text())["cases"]
+    assert case["repeat"] == 2 and len(case["runs"]["recipe"]) == 2
+    assert case["recipe"]["seconds_per_epoch"] == 0.5
+    assert case["recipe"]["samples_per_second"] == 200
+    assert case["ratios"]["train_seconds"] == 0.5
+    assert [t["met"] for t in case["targets"]] == [True, True]
+
+    # A case that fails is reported and exits 1; the results measured before are kept.
+    assert harness.main(["--cases", "broken", "--repeat", "1", "--output", str(out)]) == 1
+    assert "broken: FAILED" in capsys.readouterr().err
+    assert [c["name"] for c in json.loads(out.read_text())["cases"]] == ["fast"]
+    assert "| fast |" in out.with_suffix(".md").read_text()
+
+
+def test_every_case_names_programs_that_exist():
+    import importlib.util
+
+    for quick in (True, False):
+        for case in harness.cases(quick):
+            for side in filter(None, (case.recipe, case.reference, case.oracle)):
+                if side.argv[0] == "-m":
+                    assert importlib.util.find_spec(side.argv[1]), (case.name, side.argv[1])
+            assert case.headline in harness.UNITS, case.name
