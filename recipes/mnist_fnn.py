@@ -16,7 +16,8 @@ Run it:
 Or use it from your own code on your own arrays:
 
     from recipes import mnist_fnn
-    model = mnist_fnn.build_model(input_shape=(28, 28, 1), num_classes=10)
+    model = mnist_fnn.build_model(input_shape=(28, 28, 1), num_classes=10,
+                                  train_examples=len(x_train))
     history = mnist_fnn.train(model, x_train, y_train, mnist_fnn.Config())
 
 Outputs (in --output, default runs/mnist-fnn-<timestamp>/): model.keras, history.csv,
@@ -25,6 +26,7 @@ training_curves.png and metrics.json (written last: its presence means the run f
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -40,9 +42,13 @@ NAME = "mnist-fnn"
 ## Setup
 
 Hyperparameters live in one place. The architecture and the 5 epochs are fixed by the
-design; the batch size is ours to choose. On full Fashion-MNIST on a 2-core CPU, batch 128
-at learning rate 2e-3 reached the same test accuracy as the textbook batch 32 at 1e-3
-(0.867 against 0.864) in about 40% of the time: four times fewer steps, each hardly slower.
+design; the batch size and the learning rate are ours to choose. On full Fashion-MNIST on a
+2-core CPU, batch 128 at a constant 2e-3 reached the test accuracy of the textbook batch 32
+at 1e-3 (0.867 against 0.864) in about 40% of the time: four times fewer steps, each hardly
+slower. Starting at 3e-3 and letting it fall to zero along a cosine over the five epochs
+gained another point and steadied it: 0.875-0.878 over four seeds, against 0.866-0.873 at
+a constant 2e-3. The schedule needs the number of steps, so `build_model` takes the number
+of training examples; without it the rate stays constant.
 Running 16 steps per call into TensorFlow (`steps_per_execution`) halves the time again on a
 CPU, where a step of this small net costs less than Python's overhead around it.
 benchmarks/ measures it side by side. XLA (`--jit`) is on by default on a GPU and off on a
@@ -56,7 +62,7 @@ JIT_ON_CPU = False
 class Config:
     epochs: int = 5
     batch_size: int = 128
-    learning_rate: float = 2e-3
+    learning_rate: float = 3e-3  # the start of the cosine decay (see above)
     hidden_units: int = 128
     validation_split: float = 0.1
     seed: int | None = None
@@ -86,7 +92,20 @@ def to_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, see
 """
 
 
-def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config | None = None):
+def learning_rate(config: Config, train_examples: int | None = None):
+    """Cosine decay from `config.learning_rate` to zero over the run's steps; a constant
+    without the number of training examples."""
+    import keras
+
+    if not train_examples:
+        return config.learning_rate
+    fitted = train_examples - max(1, round(train_examples * config.validation_split))
+    steps = config.epochs * max(math.ceil(fitted / config.batch_size), 1)
+    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
+
+
+def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config | None = None,
+                train_examples: int | None = None):
     import keras
 
     config = config or Config()
@@ -101,7 +120,7 @@ def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config |
         name="mnist_fnn",
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate(config, train_examples)),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         jit_compile=config.jit_compile,
@@ -152,7 +171,9 @@ def parse_args(argv: Sequence[str] | None):
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
                         help="which images 'sample' and 'full' mean")
     parser.add_argument("--learning-rate", type=common.positive_float,
-                        default=defaults.learning_rate, help="Adam's learning rate")
+                        default=defaults.learning_rate,
+                        help="Adam's learning rate at the start; it falls to zero along a "
+                             "cosine by the last step")
     parser.add_argument("--max-samples", type=common.positive_int, default=None,
                         help="use only the first N training images (quick runs)")
     engine.add_options(parser, jit_on_cpu=JIT_ON_CPU)
@@ -172,7 +193,8 @@ def _main(argv: Sequence[str] | None) -> int:
     with common.open_run_dir(output, NAME, resume=args.resume is not None) as run:
         engine.save_run_options(run, args._argv)
         with setup.scope():
-            model = build_model(images.input_shape, images.num_classes, config)
+            model = build_model(images.input_shape, images.num_classes, config,
+                                train_examples=len(images.x_train))
         started = time.perf_counter()
         history = train(model, images.x_train, images.y_train, config,
                         verbose=0 if args.quiet else 1, run=run)
