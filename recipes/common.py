@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,38 @@ def set_seed(seed: int | None) -> None:
 # --------------------------------------------------------------------------
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without widening it even for a moment.
+
+    Linux shows it in /proc/self/status; elsewhere it is read by setting it (to the
+    strictest mask, so that a file another thread creates meanwhile is never too open) and
+    setting it back, under a lock.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def default_file_mode() -> int:
+    """The mode a plain open() gives a new file (0o644 under the usual umask 022).
+
+    tempfile.mkstemp creates its files 0600; a file written through one and renamed into
+    place gets this mode instead, as if it had been written directly.
+    """
+    return 0o666 & ~current_umask()
+
+
 def default_run_dir(name: str) -> Path:
     """runs/<recipe>-<timestamp>, under $KERAS_RECIPES_RUNS when set (as in the container)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -182,6 +215,7 @@ class RunDir:
     Files are written to a temporary name and renamed into place, so a reader
     never sees half a file. `metrics.json` is written last: its presence means
     the run finished. A directory that already holds a finished run is refused.
+    Finished files get the mode a plain open() would give them, not mkstemp's 0600.
     """
 
     def __init__(self, path: Path):
@@ -200,6 +234,7 @@ class RunDir:
         tmp_path = Path(tmp)
         try:
             yield tmp_path
+            os.chmod(tmp_path, default_file_mode())
             os.replace(tmp_path, final)
         finally:
             if tmp_path.exists():
