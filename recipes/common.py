@@ -77,17 +77,23 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each default once: not for flags, nor where the help already states it."""
+    """Shows each default once: not for flags, nor where the help already mentions one."""
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "(default" in text or action.default is None or action.default is False:
+        if ("default" in text.lower() or action.default in (None, False)
+                or action.default is argparse.SUPPRESS):
             return text
         return super()._get_help_string(action)
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line plus a hint (exit 2)."""
+    """argparse, but a usage mistake is one line plus a hint (exit 2), and each default
+    is shown once in --help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D401 - argparse API
         raise RecipeError(
@@ -133,11 +139,7 @@ def _is_number(text: str) -> bool:
 def make_parser(name: str, description: str, *, data_help: str, epochs: int,
                 batch_size: int) -> Parser:
     """The options every recipe shares; a recipe adds its own after these."""
-    parser = Parser(
-        prog=f"python -m recipes.{name.replace('-', '_')}",
-        description=description,
-        formatter_class=HelpFormatter,
-    )
+    parser = Parser(prog=f"python -m recipes.{name.replace('-', '_')}", description=description)
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=data_help)
     parser.add_argument("--epochs", type=positive_int, default=epochs,
                         help="passes over the training data")

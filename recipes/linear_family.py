@@ -545,8 +545,8 @@ def make_parser(name: str, description: str, spec: TableSpec, config: Config):
     set_help(parser, "--epochs", f"at most this many rounds of {config.steps_per_execution} "
                                  "optimiser steps; training stops sooner once the loss "
                                  "stops falling")
-    set_help(parser, "--batch-size", "examples per step; None: the whole training split, "
-                                     "which converges fastest on data that fits in memory",
+    set_help(parser, "--batch-size", "examples per step (default: the whole training split, "
+                                     "which converges fastest on data that fits in memory)",
              default=None)
     parser.add_argument("--target", default=spec.target,
                         help="the column to predict (for --data PATH)")
