@@ -87,6 +87,21 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def program_name(module: str) -> str:
+    """How the user ran the recipe, for its usage line: `python -m recipes.mnist_fnn`, or
+    `python mnist_fnn.py` for a file run directly, such as a copy made by `advisor copy`
+    (whose helper modules are recipes_common.py and so on, outside any package)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name.rpartition(".")[2] == module:
+        return f"python -m {spec.name}"
+    script = getattr(main, "__file__", None)
+    if spec is None and script and Path(script).stem == module:
+        return f"python {Path(script).name}"
+    package = __name__.rpartition(".")[0]  # "recipes", or "" in a copy
+    return f"python -m {package}.{module}" if package else f"python {module}.py"
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line plus a hint (exit 2), and each default
     is shown once in --help."""
@@ -139,7 +154,7 @@ def _is_number(text: str) -> bool:
 def make_parser(name: str, description: str, *, data_help: str, epochs: int,
                 batch_size: int) -> Parser:
     """The options every recipe shares; a recipe adds its own after these."""
-    parser = Parser(prog=f"python -m recipes.{name.replace('-', '_')}", description=description)
+    parser = Parser(prog=program_name(name.replace("-", "_")), description=description)
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=data_help)
     parser.add_argument("--epochs", type=positive_int, default=epochs,
                         help="passes over the training data")
