@@ -20,7 +20,7 @@ from pathlib import Path
 
 import recipes
 from recipes.catalog import RecipeInfo
-from recipes.common import RecipeError
+from recipes.common import RecipeError, default_file_mode
 
 PACKAGE = "recipes"
 PACKAGE_DIR = Path(recipes.__file__).resolve().parent
@@ -237,7 +237,7 @@ def write(files: list[PlannedFile], overwrite: bool) -> list[PlannedFile]:
             fd, tmp = tempfile.mkstemp(prefix=f".{planned.dest.name}.", dir=planned.dest.parent)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(planned.content)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, default_file_mode())  # as open() would, not mkstemp's 0600
             os.replace(tmp, planned.dest)
         except OSError as error:
             raise RecipeError(f"cannot write {planned.dest}: {error.strerror}",

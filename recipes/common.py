@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,17 +77,38 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each default once: not for flags, nor where the help already states it."""
+    """Shows each default once: not for flags, nor where the help already mentions one."""
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "(default" in text or action.default is None or action.default is False:
+        if ("default" in text.lower() or action.default in (None, False)
+                or action.default is argparse.SUPPRESS):
             return text
         return super()._get_help_string(action)
 
 
+def program_name(module: str) -> str:
+    """How the user ran the recipe, for its usage line: `python -m recipes.mnist_fnn`, or
+    `python mnist_fnn.py` for a file run directly, such as a copy made by `advisor copy`
+    (whose helper modules are recipes_common.py and so on, outside any package)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name.rpartition(".")[2] == module:
+        return f"python -m {spec.name}"
+    script = getattr(main, "__file__", None)
+    if spec is None and script and Path(script).stem == module:
+        return f"python {Path(script).name}"
+    package = __name__.rpartition(".")[0]  # "recipes", or "" in a copy
+    return f"python -m {package}.{module}" if package else f"python {module}.py"
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line plus a hint (exit 2)."""
+    """argparse, but a usage mistake is one line plus a hint (exit 2), and each default
+    is shown once in --help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D401 - argparse API
         raise RecipeError(
@@ -132,11 +154,7 @@ def _is_number(text: str) -> bool:
 def make_parser(name: str, description: str, *, data_help: str, epochs: int,
                 batch_size: int) -> Parser:
     """The options every recipe shares; a recipe adds its own after these."""
-    parser = Parser(
-        prog=f"python -m recipes.{name.replace('-', '_')}",
-        description=description,
-        formatter_class=HelpFormatter,
-    )
+    parser = Parser(prog=program_name(name.replace("-", "_")), description=description)
     parser.add_argument("--data", default="sample", metavar="SOURCE", help=data_help)
     parser.add_argument("--epochs", type=positive_int, default=epochs,
                         help="passes over the training data")
@@ -170,6 +188,38 @@ def set_seed(seed: int | None) -> None:
 # --------------------------------------------------------------------------
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without widening it even for a moment.
+
+    Linux shows it in /proc/self/status; elsewhere it is read by setting it (to the
+    strictest mask, so that a file another thread creates meanwhile is never too open) and
+    setting it back, under a lock.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def default_file_mode() -> int:
+    """The mode a plain open() gives a new file (0o644 under the usual umask 022).
+
+    tempfile.mkstemp creates its files 0600; a file written through one and renamed into
+    place gets this mode instead, as if it had been written directly.
+    """
+    return 0o666 & ~current_umask()
+
+
 def default_run_dir(name: str) -> Path:
     """runs/<recipe>-<timestamp>, under $KERAS_RECIPES_RUNS when set (as in the container)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -182,6 +232,7 @@ class RunDir:
     Files are written to a temporary name and renamed into place, so a reader
     never sees half a file. `metrics.json` is written last: its presence means
     the run finished. A directory that already holds a finished run is refused.
+    Finished files get the mode a plain open() would give them, not mkstemp's 0600.
     """
 
     def __init__(self, path: Path):
@@ -200,6 +251,7 @@ class RunDir:
         tmp_path = Path(tmp)
         try:
             yield tmp_path
+            os.chmod(tmp_path, default_file_mode())
             os.replace(tmp_path, final)
         finally:
             if tmp_path.exists():

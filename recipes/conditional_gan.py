@@ -711,7 +711,7 @@ def parse_args(argv: Sequence[str] | None):
         NAME, "Train a conditional GAN (label into both networks) and measure its conditional "
               "accuracy: the share of generated images a classifier trained on real images "
               "sees as the class that was asked for. `generate` draws from a saved generator "
-              f"(`python -m recipes.{NAME.replace('-', '_')} generate --help`).",
+              f"(`{common.program_name(NAME.replace('-', '_'))} generate --help`).",
         data_help=data.SOURCES_HELP + " (an .npz with x_train, y_train, x_test, y_test, or a "
                                       "directory of MNIST-format IDX files)",
         epochs=defaults.epochs, batch_size=defaults.batch_size)
@@ -888,7 +888,7 @@ def parse_label(text: str, class_names: Sequence[str]) -> int:
 
 def parse_generate_args(argv: Sequence[str] | None):
     parser = common.Parser(
-        prog=f"python -m recipes.{NAME.replace('-', '_')} generate",
+        prog=f"{common.program_name(NAME.replace('-', '_'))} generate",
         description="Draw COUNT images of one class from a generator saved by a "
                     "conditional-gan run, as a PNG grid.")
     parser.add_argument("--model", type=Path, required=True,

@@ -17,6 +17,13 @@ Options (added to a recipe's parser by `add_options`):
 `fit` wraps `model.fit` with a checkpoint in the run directory
 (`keras.callbacks.BackupAndRestore`), `TerminateOnNaN`, and a full training log, so that
 Ctrl-C or a crash loses at most the epoch in progress.
+
+The checkpoint holds the weights and the optimizer (its learning rate included), not the
+memory of a recipe's own callbacks (the best epoch so far, the learning-rate cuts made).
+A callback that needs that memory after a resume defines `resume(history)`: before the
+first resumed epoch, `fit` calls it with the logged history of the epochs the checkpoint
+holds, for the callback to replay. A callback that finds training had already ended sets
+`model.stop_training`, and no further epoch runs.
 """
 
 from __future__ import annotations
@@ -53,9 +60,14 @@ def add_options(parser: argparse.ArgumentParser, *, jit_on_cpu: bool) -> None:
                             f"{'on' if jit_on_cpu else 'off'} on a CPU for this model)")
     group.add_argument("--strategy", choices=STRATEGIES, default="auto",
                        help="tf.distribute strategy; --batch-size is per replica")
-    group.add_argument("--resume", type=Path, default=None, metavar="DIR",
-                       help="continue the interrupted run in DIR from its last checkpoint")
+    add_resume_option(group)
     parser.set_defaults(_jit_on_cpu=jit_on_cpu)
+
+
+def add_resume_option(parser) -> None:
+    """--resume alone, for recipes that take none of the other engine options."""
+    parser.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                        help="continue the interrupted run in DIR from its last checkpoint")
 
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -280,6 +292,7 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
         keras.callbacks.CSVLogger(str(log), append=True),
         stop,
         *callbacks,
+        _Resume(log, callbacks, epochs),
     ]
     try:
         with progress_to_stderr(), stop.installed():
@@ -293,6 +306,27 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
         raise RecipeError("training stopped: the loss became NaN or infinite",
                           hint="lower --learning-rate, and check the data for NaN or inf values")
     return history
+
+
+def _Resume(log: Path, callbacks: Sequence, epochs: int):
+    """After BackupAndRestore has restored a checkpoint (its `on_train_begin` comes first),
+    hands each callback with a `resume` method the history of the epochs restored."""
+    import keras
+
+    class Resume(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            # BackupAndRestore tells `fit` where to start through this attribute.
+            start = getattr(self.model, "_initial_epoch", None) or 0
+            waiting = [c for c in callbacks if hasattr(c, "resume")]
+            if not start or not waiting:
+                return
+            history = {k: v[:start] for k, v in read_log(log).items()}
+            for callback in waiting:
+                callback.resume(history)
+            if self.model.stop_training:  # it had stopped before the interruption
+                self.model._initial_epoch = epochs
+
+    return Resume()
 
 
 def _is_multi_worker(model) -> bool:

@@ -26,8 +26,8 @@ Run it:
     python -m recipes.huber_regression --delta 2.7              # scikit-learn's choice here
 
 Outputs (in --output, default runs/huber-regression-<timestamp>/): model.keras,
-history.csv, predicted_vs_actual.png and metrics.json (written last). The test metrics
-include the Huber loss at the same delta.
+history.csv, predicted_vs_actual.png, run-options.json and metrics.json (written last).
+The test metrics include the Huber loss at the same delta.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def parse_args(argv: Sequence[str] | None):
                         help="error size, in target units, where the loss turns from squared "
                              "to linear: about 1.35 x the typical error on clean rows "
                              "(default: set so from a least-squares pilot fit)")
-    return parser.parse_args(argv)
+    return family.parse(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,7 @@ scikit-learn's coordinate descent, never lands on an exact 0.0, but the learning
 leave a dropped feature's weight about 10,000 times below the largest.
 
 Outputs (in --output, default runs/lasso-regression-<timestamp>/): model.keras,
-history.csv, predicted_vs_actual.png and metrics.json (with kept_features and
+history.csv, predicted_vs_actual.png, run-options.json and metrics.json (with kept_features and
 dropped_features; written last).
 """
 
@@ -129,7 +129,7 @@ def parse_args(argv: Sequence[str] | None):
                         default=defaults.keep_threshold,
                         help="a feature is kept when its |weight| is at least this share of "
                              "the largest")
-    return parser.parse_args(argv)
+    return family.parse(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,7 @@ Or use it from your own code on your own arrays:
     recipe.evaluate(model, x_test, y_test, recipe.Config())   # mae, mse, rmse, r2, huber
 
 Outputs (in --output, default runs/linear-regression-<timestamp>/): model.keras,
-history.csv, predicted_vs_actual.png and metrics.json (written last).
+history.csv, predicted_vs_actual.png, run-options.json and metrics.json (written last).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def parse_args(argv: Sequence[str] | None):
     parser = family.make_parser(
         NAME, "Fit a linear regression (Normalization -> Dense 1, mean squared error).",
         DATA, Config())
-    return parser.parse_args(argv)
+    return family.parse(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,8 +20,8 @@ Run it:
     python -m recipes.logistic_regression --data my.csv --target churned   # 0/1 labels
 
 Outputs (in --output, default runs/logistic-regression-<timestamp>/): model.keras,
-history.csv, roc_curve.png and metrics.json (accuracy, precision, recall and F1 of the
-label 1, ROC AUC, log loss and the confusion matrix; written last).
+history.csv, roc_curve.png, run-options.json and metrics.json (accuracy, precision,
+recall and F1 of the label 1, ROC AUC, log loss and the confusion matrix; written last).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def parse_args(argv: Sequence[str] | None):
     parser.add_argument("--threshold", type=family.open_fraction,
                         default=defaults.threshold,
                         help="predict 1 when the probability is at least this")
-    return parser.parse_args(argv)
+    return family.parse(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

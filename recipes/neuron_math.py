@@ -154,10 +154,12 @@ def _rows(true: dict, design: dict):
 
 
 def parse_args(argv: Sequence[str] | None):
-    parser = common.Parser(prog="python -m recipes.neuron_math",
+    parser = common.Parser(prog=common.program_name("neuron_math"),
                            description="Compute the single-layer neuron example step by step.")
-    parser.add_argument("--learning-rate", type=common.positive_float, default=0.1)
-    parser.add_argument("--target", type=float, default=1.0)
+    parser.add_argument("--learning-rate", type=common.positive_float, default=0.1,
+                        help="step size of the one gradient-descent update")
+    parser.add_argument("--target", type=float, default=1.0,
+                        help="the value both neurons should output")
     parser.add_argument("--json", action="store_true", help="print the steps as JSON")
     return parser.parse_args(argv)
 

@@ -281,6 +281,17 @@ def test_the_isolation_really_hides_the_project(tmp_path, home):
     assert result["code"] == 1 and "No module named 'recipes" in result["stderr"]
 
 
+def test_a_copied_recipe_names_its_own_file_in_its_usage(tmp_path, home):
+    assert copy("linear-regression", tmp_path).exit_code == 0
+    jobs = [{**job("linear-regression", tmp_path, "--help"), "name": "help"},
+            {**job("linear-regression", tmp_path, "--epochs", "0"), "name": "mistake"}]
+    results = run_isolated(jobs, home)
+    assert results["help"]["code"] == 0, results
+    assert results["help"]["stdout"].startswith("usage: python linear_regression.py ")
+    assert results["mistake"]["code"] == 2
+    assert "hint: run `python linear_regression.py --help`" in results["mistake"]["stderr"]
+
+
 def quick_options(help_text: str, output: str) -> list[str]:
     """One short run on the shipped sample, with whichever of these options it takes: one
     epoch on a slice of the data, no XLA compilation (it costs more than it saves here)."""
@@ -311,6 +322,7 @@ def copies_run(tmp_path_factory, home):
 def test_every_recipe_runs_from_its_copy(name, copies_run):
     folder, options, help_run, run = copies_run[name]
     assert help_run.get("code") == 0, help_run
+    assert help_run["stdout"].startswith(f"usage: python {name.replace('-', '_')}.py")
     assert run.get("code") == 0, (run.get("stderr", "") or str(run))[-3000:]
     assert "Traceback" not in run["stderr"]
     if "--output" in options:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
+from recipes import catalog
 
 runner = CliRunner()
 
@@ -190,3 +191,41 @@ def test_output_directory_that_cannot_be_created(workdir, capsys):
         target = "locked/run"
     assert mnist_fnn.main(["--output", target, "--quiet"]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# --help: each default stated once
+# --------------------------------------------------------------------------
+
+def help_entries(text: str) -> dict[str, str]:
+    """--help's option entries, {"--epochs EPOCHS": "its help text"}, wrapped lines joined."""
+    entries, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("  -"):
+            current, _, rest = line.strip().partition("  ")
+            entries[current] = rest.strip()
+        elif current and line.startswith("    "):
+            entries[current] += " " + line.strip()
+        else:
+            current = None
+    return entries
+
+
+HELP_COMMANDS = [(r.module, []) for r in catalog.RECIPES] + [
+    ("recipes.conditional_gan", ["generate"])]
+
+
+@pytest.mark.parametrize("module, command", HELP_COMMANDS,
+                         ids=[" ".join([m.split(".")[1], *c]) for m, c in HELP_COMMANDS])
+def test_help_states_each_default_once(module, command, capsys):
+    recipe = importlib.import_module(module)
+    with pytest.raises(SystemExit) as stop:
+        recipe.main([*command, "--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: python -m {module}")
+    entries = help_entries(text)
+    assert "--json" in entries and "(default: " in text  # the parsing found the options
+    for option, help_text in entries.items():
+        assert help_text.lower().count("default") <= 1, (option, help_text)
+        assert "(default: None)" not in help_text and "(default: False)" not in help_text

@@ -5,6 +5,8 @@ scikit-learn is a test dependency only: no recipe imports it.
 """
 
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -54,7 +56,8 @@ def test_linear_regression_matches_scikit_learn(runs):
     assert np.abs(weights - sk.coef_).max() < 0.05
     assert set(metrics["test"]) == {"mae", "mse", "rmse", "r2", "huber"}
     assert {p.name for p in (runs / "linear").iterdir()} == {
-        "model.keras", "history.csv", "predicted_vs_actual.png", "metrics.json"}
+        "model.keras", "history.csv", "predicted_vs_actual.png", "metrics.json",
+        "run-options.json"}
     assert (runs / "linear" / "predicted_vs_actual.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -222,3 +225,72 @@ def test_importing_the_family_runs_nothing():
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def interrupt_after(monkeypatch, rounds: int):
+    """Ctrl-C, as a user would press it, right after the given round of steps."""
+    original = linear_family.anneal_until_converged
+
+    def interrupting(tolerance):
+        callback = original(tolerance)
+        judge_round = callback.on_epoch_end
+
+        def on_epoch_end(epoch, logs=None):
+            judge_round(epoch, logs)
+            if epoch + 1 == rounds:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        callback.on_epoch_end = on_epoch_end
+        return callback
+
+    monkeypatch.setattr(linear_family, "anneal_until_converged", interrupting)
+
+
+@pytest.fixture(scope="module")
+def seeded_linear(runs):
+    out = runs / "seeded"
+    metrics, _ = run(linear_regression, out, "--seed", "3")
+    return metrics, (out / "history.csv").read_text()
+
+
+# Rounds 1-3 of Auto MPG lower the loss; after rounds 4, 5 and 6 the learning rate is cut,
+# after round 7 training stops. Ctrl-C after round 2 resumes a plain round; after round 4
+# the cut made at its end (after the checkpoint was saved) must be made again.
+@pytest.mark.parametrize("rounds", [2, 4])
+def test_an_interrupted_fit_resumes_to_the_same_result(rounds, tmp_path, monkeypatch, capsys,
+                                                       seeded_linear):
+    out = tmp_path / "run"
+    interrupt_after(monkeypatch, rounds)
+    assert linear_regression.main(["--seed", "3", "--quiet", "--output", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == f"hint: continue with --resume {out}"
+    checkpoint = json.loads((out / "checkpoint" / "training_metadata.json").read_text())
+    assert checkpoint["epoch"] == rounds and not (out / "metrics.json").exists()
+    monkeypatch.undo()
+
+    assert linear_regression.main(["--resume", str(out)]) == 0
+    resumed = json.loads((out / "metrics.json").read_text())
+    whole, history = seeded_linear
+    for key in ("test", "coefficients", "epochs_run", "optimizer_steps"):
+        assert resumed[key] == whole[key], key
+    assert (out / "history.csv").read_text() == history
+    assert not (out / "checkpoint").exists() and not (out / "training-log.csv").exists()
+
+
+def test_a_resumed_fit_remembers_the_cuts_and_the_best_loss():
+    """The annealing rule's memory is rebuilt from the logged losses, not started over."""
+    import keras
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.1), "mse")  # the checkpoint holds the first cut
+    anneal = linear_family.anneal_until_converged(1e-6)
+    anneal.set_model(model)
+    anneal.resume({"loss": [5.0, 4.0, 4.0, 4.0]})  # two cuts; the second after the checkpoint
+    assert (anneal.best, anneal.done) == (4.0, 2)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
+    assert not model.stop_training
+
+    stopped = linear_family.anneal_until_converged(1e-6)
+    stopped.set_model(model)
+    stopped.resume({"loss": [4.0, 4.0, 4.0, 4.0, 4.0]})  # three cuts, then the stop
+    assert stopped.done == 3 and model.stop_training

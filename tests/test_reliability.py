@@ -145,3 +145,27 @@ def test_a_second_recipe_repeats_exactly_with_a_seed(tmp_path):
         assert linear_regression.main(["--seed", "11", "--quiet", "--output", str(out)]) == 0
         results.append(metrics_of(out)["test"])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_files_get_the_mode_open_would_give_them(tmp_path, umask, mode):
+    """Atomic writes go through mkstemp (0600), but the finished file must not stay that
+    private: under umask 022 group and others can read it, as with a plain open()."""
+    import stat
+
+    from advisor import copier
+    from recipes import catalog, common
+
+    previous = os.umask(umask)
+    try:
+        assert common.current_umask() == umask
+        run = RunDir(tmp_path)
+        written = [run.write_text("notes.txt", "x"), run.write_json("metrics.json", {"a": 1}),
+                   run.write_history({"loss": [1.0, 0.5]})]
+        files = copier.plan(catalog.get("neuron-math"), tmp_path / "copy")
+        written += [f.dest for f in copier.write(files, overwrite=False)]
+    finally:
+        os.umask(previous)
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
