@@ -168,6 +168,16 @@ def _warm_gan_judge(source: str):
     return prepare
 
 
+def _startup(name: str, label: str, argv: list[str]) -> Case:
+    """An advisor command's whole run against importing TensorFlow alone."""
+    return Case(
+        name=name, description=f"`{label}` against `python -c 'import tensorflow'`",
+        recipe=Side(label, argv, reads="none"),
+        reference=Side("import tensorflow", ["-c", "import tensorflow"], reads="none"),
+        data="none", headline="wall_seconds",
+        targets=[("under a tenth of importing TensorFlow", _ratio_at_most("wall_seconds", 0.1))])
+
+
 def cases(quick: bool) -> list[Case]:
     data, described = fashion_source(quick)
     full = data != "sample"
@@ -310,28 +320,12 @@ def cases(quick: bool) -> list[Case]:
         ),
         *linear,
         *big,
-        Case(
-            name="advisor-startup",
-            description="`advisor --help` against `python -c 'import tensorflow'`",
-            recipe=Side("advisor --help", ["-m", "advisor", "--help"], reads="none"),
-            reference=Side("import tensorflow", ["-c", "import tensorflow"], reads="none"),
-            data="none", headline="wall_seconds",
-            targets=[("under a tenth of importing TensorFlow",
-                      _ratio_at_most("wall_seconds", 0.1))],
-        ),
-        Case(
-            name="advisor-recommend",
-            description="`advisor recommend ... --json` (a big-data classification) against "
-                        "`python -c 'import tensorflow'`",
-            recipe=Side("advisor recommend", [
+        *(_startup(name, label, argv) for name, label, argv in (
+            ("advisor-startup", "advisor --help", ["-m", "advisor", "--help"]),
+            ("advisor-recommend", "advisor recommend", [
                 "-m", "advisor", "recommend", "--goal", "predict-category", "--data",
                 "tabular", "--classes", "2", "--rows", "10000000", "--features", "20",
-                "--no-fits-in-memory", "--json"], reads="none"),
-            reference=Side("import tensorflow", ["-c", "import tensorflow"], reads="none"),
-            data="none", headline="wall_seconds",
-            targets=[("under a tenth of importing TensorFlow",
-                      _ratio_at_most("wall_seconds", 0.1))],
-        ),
+                "--no-fits-in-memory", "--json"]))),
     ]
 
 
