@@ -35,10 +35,12 @@ forecast.png and metrics.json (written last: its presence means the run finished
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -273,8 +275,65 @@ def build_model(window: int, num_features: int, config: Config | None = None, *,
 
 The validation loss jumps from epoch to epoch by a tenth or more on a series this short, so
 the model keeps the weights of its best validation epoch (the test part plays no part in
-that choice) and stops once five epochs bring nothing better.
+that choice) and stops once five epochs bring nothing better. That memory survives
+`--resume`: the best weights so far sit beside the checkpoint, and the best loss and the
+epochs waited are replayed from the training log.
 """
+
+BEST_WEIGHTS = "best-weights.npz"
+
+
+def keep_best(patience: int, store: Path | None = None):
+    """Keras' EarlyStopping(restore_best_weights=True) with a memory that outlives the
+    process: the best epoch's weights are also written to `store` (in the checkpoint folder,
+    which goes when training ends), and `resume(history)` rebuilds the rest from the log.
+    Unlike EarlyStopping, the best weights are restored also when the epochs run out."""
+    import keras
+
+    class KeepBest(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
+
+        def _judge(self, epoch: int, val_loss: float) -> bool:
+            """Updates the memory with one epoch's validation loss; True when it is the best."""
+            if val_loss < self.best:
+                self.best, self.best_epoch, self.wait = val_loss, epoch, 0
+                return True
+            self.wait += 1
+            return False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self._judge(epoch, float((logs or {}).get("val_loss", math.inf))):
+                self.best_weights = self.model.get_weights()
+                if store is not None:
+                    partial = store.with_name(store.name + ".partial.npz")
+                    np.savez(partial, *self.best_weights, epoch=epoch)
+                    os.replace(partial, store)
+            if self.wait >= patience:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+        def resume(self, history):
+            """Replays the logged epochs (engine.fit calls this on --resume)."""
+            losses = history.get("val_loss", [])
+            for epoch, loss in enumerate(losses):
+                self._judge(epoch, loss)
+            if self.best_epoch == len(losses) - 1:  # the checkpoint holds the best epoch
+                self.best_weights = self.model.get_weights()
+            elif store is not None and store.is_file():
+                with np.load(store) as saved:
+                    if int(saved["epoch"]) == self.best_epoch:
+                        self.best_weights = [saved[f"arr_{i}"]
+                                             for i in range(len(saved.files) - 1)]
+            if self.wait >= patience:  # it had stopped before the interruption
+                self.model.stop_training = True
+
+    return KeepBest()
+
 
 
 def train(model, prepared: Prepared, config: Config, verbose: int = 1,
@@ -284,20 +343,19 @@ def train(model, prepared: Prepared, config: Config, verbose: int = 1,
     The model keeps the weights of its best epoch on the validation windows, and stops
     after `config.patience` epochs without improvement.
     """
-    import keras
-
     train_ds = to_dataset(prepared, "train", config.batch_size, shuffle=True, seed=config.seed)
     val_ds = to_dataset(prepared, "val", 1024)
-    best = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
-                                         restore_best_weights=True)
     if run is not None:
+        store = run.file(engine.CHECKPOINT_DIR) / BEST_WEIGHTS
+        store.parent.mkdir(parents=True, exist_ok=True)
+        best = keep_best(config.patience, store)
         return engine.fit(model, train_ds, run=run, epochs=config.epochs,
                           validation_data=val_ds, verbose=verbose, shuffle=False,
                           callbacks=[best])
     with common.progress_to_stderr():
         history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                             verbose=verbose, shuffle=False,  # the windows are shuffled
-                            callbacks=[best])
+                            callbacks=[keep_best(config.patience)])
     return history.history
 
 

@@ -260,3 +260,78 @@ def test_a_wrong_jena_archive_is_refused_and_removed(problem, message, tmp_path,
     with pytest.raises(RecipeError, match=message):
         data.load_series("full")
     assert not path.exists()
+
+
+def _tiny_model(value: float):
+    import keras
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.set_weights([np.full((1, 1), value, "float32"), np.zeros(1, "float32")])
+    model.stop_training = False  # as fit sets it before the first epoch
+    return model
+
+
+def test_a_resumed_run_remembers_its_best_epoch(tmp_path):
+    """The best validation loss, its epoch, the epochs waited and the best weights are
+    rebuilt after --resume from the log and the weights kept beside the checkpoint."""
+    store = tmp_path / lstm_forecaster.BEST_WEIGHTS
+    best_weights = [np.full((1, 1), 7.0, "float32"), np.zeros(1, "float32")]
+    np.savez(store, *best_weights, epoch=1)
+
+    keep = lstm_forecaster.keep_best(patience=3, store=store)
+    keep.set_model(_tiny_model(0.5))  # the checkpoint: epoch 3's weights
+    keep.resume({"val_loss": [3.0, 1.0, 2.0, 2.5]})
+    assert (keep.best, keep.best_epoch, keep.wait) == (1.0, 1, 2)
+    assert float(keep.best_weights[0][0, 0]) == 7.0 and not keep.model.stop_training
+    keep.on_epoch_end(4, {"val_loss": 1.5})  # a third epoch without progress: stop
+    assert keep.model.stop_training
+    keep.on_train_end()
+    assert float(keep.model.get_weights()[0][0, 0]) == 7.0  # the best epoch's weights
+
+    last = lstm_forecaster.keep_best(patience=3, store=store)
+    last.set_model(_tiny_model(0.5))
+    last.resume({"val_loss": [3.0, 2.0, 0.5]})  # the best is the epoch the checkpoint holds
+    assert last.best_epoch == 2 and float(last.best_weights[0][0, 0]) == 0.5
+
+    ended = lstm_forecaster.keep_best(patience=2, store=store)
+    ended.set_model(_tiny_model(0.5))
+    ended.resume({"val_loss": [3.0, 1.0, 2.0, 2.0]})  # it had stopped before the Ctrl-C
+    assert ended.model.stop_training
+
+
+def test_an_interrupted_run_resumes_with_the_best_weights_kept(tmp_path, monkeypatch, capsys):
+    import os
+    import signal
+
+    original = lstm_forecaster.keep_best
+
+    def interrupting(patience, store=None):
+        callback = original(patience, store)
+        judge = callback.on_epoch_end
+
+        def on_epoch_end(epoch, logs=None):
+            judge(epoch, logs)
+            if epoch == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        callback.on_epoch_end = on_epoch_end
+        return callback
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(lstm_forecaster, "keep_best", interrupting)
+    assert lstm_forecaster.main([*QUICK, "--output", str(out)]) == 130
+    saved = out / "checkpoint" / lstm_forecaster.BEST_WEIGHTS
+    log = pd.read_csv(out / "training-log.csv")
+    with np.load(saved) as best:
+        assert int(best["epoch"]) == int(log["val_loss"].to_numpy().argmin())
+    monkeypatch.undo()
+
+    assert lstm_forecaster.main(["--resume", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = pd.read_csv(out / "history.csv")
+    assert len(history) == metrics["epochs_run"] == 5
+    assert metrics["best_epoch"] == int(history["val_loss"].to_numpy().argmin()) + 1
+    # The model saved is the best epoch's: its validation MAE is that epoch's.
+    assert metrics["validation"]["model"]["mae"] == pytest.approx(
+        history["val_mae"][metrics["best_epoch"] - 1], rel=1e-3)
+    assert not (out / "checkpoint").exists()
