@@ -308,10 +308,15 @@ def image_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, 
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+def validation_count(examples: int, fraction: float) -> int:
+    """How many of `examples` training examples `validation_split` holds out (at least one)."""
+    return max(1, int(round(examples * fraction)))
+
+
 def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | None = 0):
     """Holds out a shuffled share of the training data for validation (never the test set)."""
     order = np.random.default_rng(seed).permutation(len(x))
-    n_val = max(1, int(round(len(x) * fraction)))
+    n_val = validation_count(len(x), fraction)
     val, train = order[:n_val], order[n_val:]
     return (x[train], y[train]), (x[val], y[val])
 

@@ -99,7 +99,7 @@ def learning_rate(config: Config, train_examples: int | None = None):
 
     if not train_examples:
         return config.learning_rate
-    fitted = train_examples - max(1, round(train_examples * config.validation_split))
+    fitted = train_examples - data.validation_count(train_examples, config.validation_split)
     steps = config.epochs * max(math.ceil(fitted / config.batch_size), 1)
     return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
 
