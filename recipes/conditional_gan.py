@@ -672,7 +672,9 @@ def cached_classifier(images: data.ImageData, verbose: int = 1, epochs: int | No
     if epochs is not None:
         config.epochs = epochs
     fingerprint = data_fingerprint(images.x_train, images.y_train)
-    path = classifier_cache_dir() / f"conv2d-classifier-{fingerprint}-{config.epochs}ep.keras"
+    # The name holds what decides the weights: the data, the epochs and the rate schedule.
+    path = (classifier_cache_dir()
+            / f"conv2d-classifier-{fingerprint}-{config.epochs}ep-cosine.keras")
     if path.is_file():
         try:
             return keras.saving.load_model(path, safe_mode=True), path
@@ -681,7 +683,8 @@ def cached_classifier(images: data.ImageData, verbose: int = 1, epochs: int | No
     if verbose:
         print(f"training the judging classifier ({conv2d_classifier.NAME}, "
               f"{config.epochs} epochs) once; cached in {path}", file=sys.stderr)
-    model = conv2d_classifier.build_model(images.input_shape, images.num_classes, config)
+    model = conv2d_classifier.build_model(images.input_shape, images.num_classes, config,
+                                          train_examples=len(images.x_train))
     conv2d_classifier.train(model, images.x_train, images.y_train, config, verbose=verbose)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

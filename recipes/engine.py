@@ -372,6 +372,24 @@ def _prepare_multi_worker(model, train_data, validation_data):
     return train_data, validation_data
 
 
+def cosine_decay(config, train_examples: int | None = None):
+    """The learning rate for an image recipe's optimizer: `config.learning_rate` at the
+    first step, falling to zero along a cosine by the last step `fit_images` takes (its
+    validation share held out); a constant without the number of training examples.
+
+    `config` is a recipe's Config: `learning_rate`, `epochs`, `batch_size` and
+    `validation_split` are read from it."""
+    import keras
+
+    from recipes import data
+
+    if not train_examples:
+        return config.learning_rate
+    fitted = train_examples - data.validation_count(train_examples, config.validation_split)
+    steps = config.epochs * max(math.ceil(fitted / config.batch_size), 1)
+    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
+
+
 def fit_images(model, x_train, y_train, *, epochs: int, batch_size: int,
                validation_split: float, seed: int | None, verbose: int = 1,
                run: RunDir | None = None) -> dict[str, list[float]]:

@@ -26,7 +26,6 @@ training_curves.png and metrics.json (written last: its presence means the run f
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -92,18 +91,6 @@ def to_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, see
 """
 
 
-def learning_rate(config: Config, train_examples: int | None = None):
-    """Cosine decay from `config.learning_rate` to zero over the run's steps; a constant
-    without the number of training examples."""
-    import keras
-
-    if not train_examples:
-        return config.learning_rate
-    fitted = train_examples - data.validation_count(train_examples, config.validation_split)
-    steps = config.epochs * max(math.ceil(fitted / config.batch_size), 1)
-    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
-
-
 def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config | None = None,
                 train_examples: int | None = None):
     import keras
@@ -120,7 +107,7 @@ def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config |
         name="mnist_fnn",
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate(config, train_examples)),
+        optimizer=keras.optimizers.Adam(engine.cosine_decay(config, train_examples)),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         jit_compile=config.jit_compile,
