@@ -346,6 +346,41 @@ def _get(data: dict, path: str):
     return data
 
 
+# A child's ru_maxrss starts at its parent's resident size (Linux carries the peak across
+# fork and exec), so a child of this long-lived harness could never report less than the
+# harness itself. Each side is started by this small launcher instead: a fresh interpreter
+# without site packages, a few MB, that starts the side, waits for it and hands back the
+# side's own peak (kB) and exit status as one line on the pipe named by its first argument.
+LAUNCHER = """
+import os, sys
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+os.write(int(sys.argv[1]), f"{usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
+def launch(argv: list[str], **popen) -> tuple[int, float]:
+    """Runs `argv` to its end through LAUNCHER; returns (exit code, peak resident MB)."""
+    read_end, write_end = os.pipe()
+    try:
+        process = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(write_end), *argv],
+                                   pass_fds=(write_end,), **popen)
+        os.close(write_end)
+        write_end = -1
+        with os.fdopen(read_end, "rb") as report:
+            read_end = -1
+            line = report.read().decode()
+        launcher_code = process.wait()
+    finally:
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+    if not line:
+        raise RuntimeError(f"the benchmark launcher failed (exit code {launcher_code})")
+    peak_kb, code = line.split()
+    return int(code), int(peak_kb) / 1024
+
+
 def run_side(side: Side, workdir: Path, files: dict[str, str]) -> dict:
     """Runs one side in a fresh process; returns its timings, memory and results."""
     argv = [sys.executable]
@@ -358,18 +393,14 @@ def run_side(side: Side, workdir: Path, files: dict[str, str]) -> dict:
         argv += ["--output", str(output), "--quiet", "--json"]
     with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=ROOT, env=_env(), stdout=out_file,
-                                   stderr=err_file)
-        # wait4 gives this child's own peak resident memory (ru_maxrss, kB on Linux).
-        _, status, usage = os.wait4(process.pid, 0)
+        code, peak_mb = launch(argv, cwd=ROOT, env=_env(), stdout=out_file, stderr=err_file)
         wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out_file.seek(0)
         err_file.seek(0)
         out, err = out_file.read(), err_file.read()
-    if process.returncode != 0:
+    if code != 0:
         raise RuntimeError(f"{' '.join(argv[1:])} failed:\n{err[-2000:]}")
-    result: dict = {"wall_seconds": wall, "peak_rss_mb": usage.ru_maxrss / 1024}
+    result: dict = {"wall_seconds": wall, "peak_rss_mb": peak_mb}
     raw = None
     if side.reads == "metrics":
         raw = json.loads((output / "metrics.json").read_text())

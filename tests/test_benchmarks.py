@@ -65,3 +65,22 @@ def test_every_case_names_programs_that_exist():
                 if side.argv[0] == "-m":
                     assert importlib.util.find_spec(side.argv[1]), (case.name, side.argv[1])
             assert case.headline in harness.UNITS, case.name
+
+
+def test_a_side_reports_its_own_peak_memory_not_the_harness_s():
+    import subprocess
+    import sys
+
+    # The harness grown to about 400 MB: a child it started directly would report at least
+    # that (Linux carries the parent's resident size into a child's ru_maxrss).
+    ballast = bytearray(400 * 2**20)
+    ballast[::4096] = b"\1" * len(ballast[::4096])
+    small = harness.launch([sys.executable, "-c", "pass"])
+    grown = harness.launch([sys.executable, "-c",
+                            "x = bytearray(200 * 2**20); x[::4096] = b'1' * len(x[::4096])"])
+    failed = harness.launch([sys.executable, "-c", "raise SystemExit(3)"],
+                            stderr=subprocess.DEVNULL)
+    assert small[0] == 0 and small[1] < 100
+    assert grown[0] == 0 and 200 <= grown[1] < 300
+    assert failed[0] == 3
+    del ballast
