@@ -451,7 +451,7 @@ def run_case(case: Case, repeat: int, workdir: Path, log) -> dict:
     result = {"name": case.name, "description": case.description, "data": case.data,
               "quality_metric": case.quality, "higher_is_better": case.higher_is_better,
               "headline": case.headline, "repeat": repeat, "started": started,
-              "load_average_before": load_before,
+              "machine": machine(), "load_average_before": load_before,
               "recipe": median_of(runs[case.recipe.label]),
               "labels": {"recipe": case.recipe.label}, "runs": {"recipe": runs[case.recipe.label]}}
     if case.reference:
@@ -490,8 +490,8 @@ print(json.dumps({"tensorflow": tf.__version__, "keras": keras.__version__,
 
 @functools.cache
 def machine() -> dict:
-    """The machine and versions. TensorFlow is asked in a child process: importing it here
-    would make every later child start with its memory (Linux keeps ru_maxrss across exec)."""
+    """The machine and versions. TensorFlow is asked in a child process, so that the
+    harness stays small (and quick to fork) for hours of runs."""
     cpu = platform.processor()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -543,13 +543,23 @@ def _quality(side: dict) -> str:
     return f"{value:.4g}"
 
 
+def _machine_text(m: dict) -> str:
+    return (f"{m['cpu']} ({m['cpu_count']} cores, "
+            f"{'GPU: ' + ', '.join(m['gpus']) if m['gpus'] else 'no GPU'}), "
+            f"TensorFlow {m['tensorflow']}, Keras {m['keras']}")
+
+
 def markdown(report: dict) -> str:
-    m = report["machine"]
-    lines = [f"Machine: {m['cpu']} ({m['cpu_count']} cores, "
-             f"{'GPU: ' + ', '.join(m['gpus']) if m['gpus'] else 'no GPU'}), "
-             f"TensorFlow {m['tensorflow']}, Keras {m['keras']}. Each case: medians of its "
-             "alternating runs (spread in brackets where they differ); the ratio is "
-             "recipe / reference.", "",
+    # Cases kept from earlier runs may come from another machine: each names its own.
+    machines = list(dict.fromkeys(_machine_text(case.get("machine") or report["machine"])
+                                  for case in report["cases"])) or [
+        _machine_text(report["machine"])]
+    marks = {text: "" if len(machines) == 1 else f"M{i}"
+             for i, text in enumerate(machines, start=1)}
+    named = (f"Machine: {machines[0]}" if len(machines) == 1 else
+             "Machines: " + "; ".join(f"{marks[t]} {t}" for t in machines))
+    lines = [f"{named}. Each case: medians of its alternating runs (spread in brackets where "
+             "they differ); the ratio is recipe / reference.", "",
              "| case | data | measure | recipe | reference | ratio | quality: recipe "
              "| reference | peak MB (recipe / reference) | targets | measured |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -564,6 +574,8 @@ def markdown(report: dict) -> str:
                             for t in case.get("targets", [])) or "-"
         measure = UNITS[key][1] or key.replace("_", " ")
         quality_name = f" ({case['quality_metric']})" if case.get("quality_metric") else ""
+        mark = marks[_machine_text(case.get("machine") or report["machine"])]
+        where = f", {mark}" if mark else ""
         peak = (f"{rec.get('peak_rss_mb', 0):,.0f} / {ref.get('peak_rss_mb', 0):,.0f}"
                 if ref else f"{rec.get('peak_rss_mb', 0):,.0f}")
         lines.append(
@@ -572,7 +584,7 @@ def markdown(report: dict) -> str:
             f"{f'{ratio:.2f}' if ratio else '-'} | {_quality(rec)}{quality_name} | "
             f"{reference_quality} | {peak} | {targets} | "
             f"{case.get('started', '')[:10]}, x{case['repeat']}, load "
-            f"{(case.get('load_average_before') or ['?'])[0]} |")
+            f"{(case.get('load_average_before') or ['?'])[0]}{where} |")
     return "\n".join(lines) + "\n"
 
 
@@ -614,7 +626,10 @@ def main(argv: list[str] | None = None) -> int:
     previous = {}
     if args.output.is_file() and not args.fresh:
         try:
-            previous = {c["name"]: c for c in json.loads(args.output.read_text())["cases"]}
+            kept = json.loads(args.output.read_text())
+            previous = {c["name"]: c for c in kept["cases"]}
+            for case in previous.values():  # measured before cases named their machine
+                case.setdefault("machine", kept["machine"])
         except (ValueError, KeyError, TypeError):
             previous = {}
     report = {"machine": machine(), "cases": list(previous.values())}

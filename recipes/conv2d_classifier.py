@@ -49,9 +49,9 @@ Dense(128) layer before the softmax. Dropout of 0.25 on the flattened features a
 Dense(128) keeps it from overfitting. Trained like keras.io's example, 15 epochs at batch
 128, but with Adam at 2e-3 rather than 1e-3 (0.909 at 1e-3 in one run; keras.io's convnet
 alone stayed at 0.908 at 2e-3). At a constant 2e-3 the seed decided whether a run reached
-0.91 on full Fashion-MNIST: 0.904-0.914 over seeds 1-5, median 0.912. Letting the rate fall
+0.91 on full Fashion-MNIST: 0.904-0.914 over seeds 1-6, median 0.912. Letting the rate fall
 to zero along a cosine over the run, as mnist-fnn does, gave 0.912-0.918 on the same seeds,
-median 0.914, at the same time per epoch. The schedule needs the number of steps, so
+median 0.9145, at the same time per epoch. The schedule needs the number of steps, so
 `build_model` takes the number of training examples; without it the rate stays constant.
 
 The convolutions take most of the time, but Dense(128) still made an epoch about 8% dearer

@@ -84,3 +84,27 @@ def test_a_side_reports_its_own_peak_memory_not_the_harness_s():
     assert grown[0] == 0 and 200 <= grown[1] < 300
     assert failed[0] == 3
     del ballast
+
+
+def test_each_case_names_the_machine_it_was_measured_on(tmp_path, monkeypatch):
+    import dataclasses
+
+    fast = _fake_cases(False)[0]
+    monkeypatch.setattr(harness, "cases", lambda quick: [
+        fast, dataclasses.replace(fast, name="fast-again")])
+    out = tmp_path / "results.json"
+    assert harness.main(["--cases", "fast", "--repeat", "1", "--output", str(out)]) == 0
+    # As a results file written elsewhere, before cases named their machine.
+    old = json.loads(out.read_text())
+    del old["cases"][0]["machine"]
+    old["machine"] = {**old["machine"], "cpu": "Old CPU"}
+    out.write_text(json.dumps(old))
+
+    assert harness.main(["--cases", "fast-again", "--repeat", "1", "--output", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [c["machine"]["cpu"] for c in report["cases"]] == [
+        "Old CPU", harness.machine()["cpu"]]
+    table = out.with_suffix(".md").read_text()
+    assert table.startswith("Machines: M1 Old CPU (")
+    rows = {line.split(" | ")[0]: line for line in table.splitlines() if line.startswith("| fast")}
+    assert rows["| fast"].endswith(", M1 |") and rows["| fast-again"].endswith(", M2 |")
