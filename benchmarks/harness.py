@@ -551,9 +551,9 @@ def _machine_text(m: dict) -> str:
 
 def markdown(report: dict) -> str:
     # Cases kept from earlier runs may come from another machine: each names its own.
-    machines = list(dict.fromkeys(_machine_text(case.get("machine") or report["machine"])
-                                  for case in report["cases"])) or [
-        _machine_text(report["machine"])]
+    texts = [_machine_text(case.get("machine") or report["machine"])
+             for case in report["cases"]]
+    machines = list(dict.fromkeys(texts)) or [_machine_text(report["machine"])]
     marks = {text: "" if len(machines) == 1 else f"M{i}"
              for i, text in enumerate(machines, start=1)}
     named = (f"Machine: {machines[0]}" if len(machines) == 1 else
@@ -563,7 +563,7 @@ def markdown(report: dict) -> str:
              "| case | data | measure | recipe | reference | ratio | quality: recipe "
              "| reference | peak MB (recipe / reference) | targets | measured |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for case in report["cases"]:
+    for case, text in zip(report["cases"], texts, strict=True):
         rec, ref, key = case["recipe"], case.get("reference", {}), case["headline"]
         ratio = case.get("ratios", {}).get(key)
         labels = case.get("labels", {})
@@ -574,8 +574,7 @@ def markdown(report: dict) -> str:
                             for t in case.get("targets", [])) or "-"
         measure = UNITS[key][1] or key.replace("_", " ")
         quality_name = f" ({case['quality_metric']})" if case.get("quality_metric") else ""
-        mark = marks[_machine_text(case.get("machine") or report["machine"])]
-        where = f", {mark}" if mark else ""
+        where = f", {marks[text]}" if marks[text] else ""
         peak = (f"{rec.get('peak_rss_mb', 0):,.0f} / {ref.get('peak_rss_mb', 0):,.0f}"
                 if ref else f"{rec.get('peak_rss_mb', 0):,.0f}")
         lines.append(
