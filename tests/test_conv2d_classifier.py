@@ -28,7 +28,7 @@ def fnn_accuracy(tmp_path_factory):
     return json.loads((out / "metrics.json").read_text())["test"]["accuracy"]
 
 
-def test_a_short_run_learns_fashion_and_beats_the_dense_network(finished_run, fnn_accuracy):
+def test_the_default_run_learns_fashion_and_beats_the_dense_network(finished_run, fnn_accuracy):
     metrics = json.loads((finished_run / "metrics.json").read_text())
     accuracy = metrics["test"]["accuracy"]
     # Chance is 0.10. On these 4,000 images (3,600 to fit) mnist-fnn's five epochs reach
