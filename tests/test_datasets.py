@@ -52,3 +52,17 @@ def test_tables_have_the_documented_columns_and_rows():
 
 def test_datasets_folder_is_not_an_importable_package():
     assert not (DATA / "__init__.py").exists()
+
+
+def test_the_mixed_type_tables_keep_their_strings_and_missing_values():
+    penguins = pd.read_csv(DATA / "penguins.csv")
+    assert penguins.shape == (344, 8)
+    assert sorted(penguins["species"].unique()) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert penguins["sex"].isna().sum() == 11
+    default = pd.read_csv(DATA / "default.csv")
+    assert set(default["default"]) == {"Yes", "No"} and len(default) == 10_000
+    assert pd.read_csv(DATA / "hitters.csv")["Salary"].isna().sum() == 59
+    credit = pd.read_csv(DATA / "credit.csv")
+    assert credit["ID"].tolist() == list(range(1, 401))
+    smarket = pd.read_csv(DATA / "smarket.csv")
+    assert ((smarket["Today"] > 0) == (smarket["Direction"] == "Up")).all()  # the leak
