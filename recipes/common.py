@@ -451,3 +451,32 @@ def plot_history(history: Mapping[str, Sequence[float]]):
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def plot_confusion_matrix(matrix, class_names: Sequence[str]):
+    """Counts of true (rows) against predicted (columns) classes, as a picture."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    matrix = np.asarray(matrix)
+    n = len(class_names)
+    size = max(4.5, 0.55 * n + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(n), labels=class_names, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"Confusion matrix (accuracy {np.trace(matrix) / max(matrix.sum(), 1):.3f})")
+    if n <= 20:
+        threshold = matrix.max() / 2 if matrix.size else 0
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if matrix[i, j] > threshold else "black")
+    fig.tight_layout()
+    return fig

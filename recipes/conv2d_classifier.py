@@ -207,33 +207,6 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, num_classes: int, *,
     return common.classification_metrics(y_test, y_pred, num_classes)
 
 
-def plot_confusion_matrix(matrix, class_names: Sequence[str]):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    matrix = np.asarray(matrix)
-    n = len(class_names)
-    size = max(4.5, 0.55 * n + 2)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
-    image = ax.imshow(matrix, cmap="Blues")
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_xticks(range(n), labels=class_names, rotation=45, ha="right")
-    ax.set_yticks(range(n), labels=class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(f"Confusion matrix (accuracy {np.trace(matrix) / max(matrix.sum(), 1):.3f})")
-    if n <= 20:
-        threshold = matrix.max() / 2 if matrix.size else 0
-        for i in range(n):
-            for j in range(n):
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if matrix[i, j] > threshold else "black")
-    fig.tight_layout()
-    return fig
-
-
 def plot_misclassified(x: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
                        class_names: Sequence[str], limit: int = 25):
     """A grid of up to `limit` misclassified test images, titled true -> predicted."""
@@ -334,7 +307,7 @@ def _main(argv: Sequence[str] | None) -> int:
         run.save_model(model)
         run.write_history(history)
         run.save_figure(common.plot_history(history), "training_curves.png")
-        run.save_figure(plot_confusion_matrix(test["confusion_matrix"], images.class_names),
+        run.save_figure(common.plot_confusion_matrix(test["confusion_matrix"], images.class_names),
                         "confusion_matrix.png")
         run.save_figure(plot_misclassified(images.x_test, images.y_test, y_pred,
                                            images.class_names), "misclassified.png")

@@ -36,6 +36,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
 from recipes import common
@@ -60,8 +61,9 @@ class Config(family.Config):
 
 
 def load_data(source: str = "sample", target: str | None = None,
-              test_fraction: float = 0.2) -> family.Table:
-    return family.load_table(source, DATA, target, test_fraction)
+              test_fraction: float = 0.2, **choices) -> family.Table:
+    """The table, split; `choices` are load_table's features, drop (and positive_label)."""
+    return family.load_table(source, DATA, target, test_fraction, **choices)
 
 
 """
@@ -73,7 +75,8 @@ Normalization -> Dense(1), Huber loss.
 
 def pilot_delta(x_train: np.ndarray, y_train: np.ndarray, epsilon: float = 1.35) -> float:
     """epsilon x the robust spread (1.4826 x median absolute deviation) of the errors of a
-    least-squares pilot fit: the delta scikit-learn's HuberRegressor would come close to."""
+    least-squares pilot fit: the delta scikit-learn's HuberRegressor would come close to.
+    `x_train` is the encoded training features (family.encode)."""
     design = np.column_stack([x_train, np.ones(len(x_train))]).astype("float64")
     weights, *_ = np.linalg.lstsq(design, y_train.astype("float64"), rcond=None)
     errors = y_train - design @ weights
@@ -81,15 +84,17 @@ def pilot_delta(x_train: np.ndarray, y_train: np.ndarray, epsilon: float = 1.35)
     return epsilon * spread if spread > 0 else 1.0
 
 
-def build_model(x_train: np.ndarray, y_train: np.ndarray, config: Config | None = None):
+def build_model(x_train, y_train: np.ndarray, config: Config | None = None,
+                roles: dict[str, str] | None = None):
     """Fills in config.delta from the pilot fit when it is None."""
-    import keras
-
     config = config or Config()
-    if config.delta is None:
-        config.delta = pilot_delta(x_train, y_train)
-    return family.build_model(x_train, y_train, keras.losses.Huber(config.delta),
-                              config=config, name="huber_regression")
+    model = family.build_model(x_train, y_train, keras.losses.Huber(config.delta or 1.0),
+                               config=config, name="huber_regression", roles=roles)
+    if config.delta is None:  # the pilot fit needs the encoded features: the model's own
+        config.delta = pilot_delta(family.encode(model, x_train), y_train)
+        model.compile(optimizer=model.optimizer, loss=keras.losses.Huber(config.delta),
+                      steps_per_execution=config.steps_per_execution)
+    return model
 
 
 """
@@ -103,7 +108,7 @@ train = family.train
 """
 
 
-def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, config: Config | None = None) -> dict:
+def evaluate(model, x_test, y_test: np.ndarray, config: Config | None = None) -> dict:
     delta = config.delta if config is not None and config.delta is not None else 1.0
     return family.evaluate_regression(model, x_test, y_test, huber_delta=delta)
 

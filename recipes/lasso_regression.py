@@ -62,8 +62,9 @@ class Config(family.Config):
 
 
 def load_data(source: str = "sample", target: str | None = None,
-              test_fraction: float = 0.2) -> family.Table:
-    return family.load_table(source, DATA, target, test_fraction)
+              test_fraction: float = 0.2, **choices) -> family.Table:
+    """The table, split; `choices` are load_table's features, drop (and positive_label)."""
+    return family.load_table(source, DATA, target, test_fraction, **choices)
 
 
 """
@@ -73,13 +74,14 @@ Normalization -> Dense(1) with an L1 kernel regulariser, mean squared error.
 """
 
 
-def build_model(x_train: np.ndarray, y_train: np.ndarray, config: Config | None = None):
+def build_model(x_train, y_train: np.ndarray, config: Config | None = None,
+                roles: dict[str, str] | None = None):
     import keras
 
     config = config or Config()
     return family.build_model(x_train, y_train, "mean_squared_error", config=config,
                               kernel_regularizer=keras.regularizers.L1(2 * config.alpha),
-                              name="lasso_regression")
+                              name="lasso_regression", roles=roles)
 
 
 """
@@ -95,19 +97,22 @@ The test metrics, and which features survived the penalty.
 """
 
 
-def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, config: Config | None = None) -> dict:
+def evaluate(model, x_test, y_test: np.ndarray, config: Config | None = None) -> dict:
     return family.evaluate_regression(model, x_test, y_test)
 
 
-def kept_features(model, feature_names: Sequence[str], keep_threshold: float) -> list[str]:
-    weights = np.abs(list(family.coefficients(model, feature_names)["weights"].values()))
+def kept_features(model, keep_threshold: float) -> list[str]:
+    """The columns with at least one weight of at least `keep_threshold` of the largest
+    (a category has a weight per value)."""
+    weights = np.abs(model.get_layer("linear").get_weights()[0].ravel())
     top = weights.max() if len(weights) else 0.0
-    return [name for name, w in zip(feature_names, weights, strict=True)
-            if top > 0 and w >= keep_threshold * top]
+    kept = {column for column, w in zip(model.encoded_columns, weights, strict=True)
+            if top > 0 and w >= keep_threshold * top}
+    return [column for column in dict.fromkeys(model.encoded_columns) if column in kept]
 
 
 def summarize(model, table: family.Table, config: Config) -> dict:
-    kept = kept_features(model, table.feature_names, config.keep_threshold)
+    kept = kept_features(model, config.keep_threshold)
     return {"kept_features": kept,
             "dropped_features": [f for f in table.feature_names if f not in kept]}
 

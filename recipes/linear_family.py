@@ -60,15 +60,17 @@ one in miles per gallon.
 from __future__ import annotations
 
 import math
+import re
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from recipes import common, data, engine
+from recipes import columns, common, data, engine
 
 """
 ## Setup
@@ -96,7 +98,7 @@ class TableSpec:
     name: str
     file: str
     target: str
-    task: str  # "regression" or "binary"
+    task: str  # "regression", "binary" or "multiclass"
     note: str
 
 
@@ -106,6 +108,9 @@ AUTO_MPG = TableSpec(
 BREAST_CANCER = TableSpec(
     "Breast cancer Wisconsin", "breast_cancer.csv", "benign", "binary",
     "the complete UCI Breast Cancer Wisconsin (Diagnostic) data: 569 tumours")
+PENGUINS = TableSpec(
+    "Palmer penguins", "penguins.csv", "species", "multiclass",
+    "the complete Palmer Archipelago penguins data: 344 birds of three species")
 
 SPLIT_SEED = 0  # the train/test split, the noise columns and the outliers never change
 
@@ -114,21 +119,29 @@ SPLIT_SEED = 0  # the train/test split, the noise columns and the outliers never
 ## Prepare the data
 
 A table is read whole (these recipes are for data that fits in memory; sgd-classifier
-streams), checked, and split once, with a fixed seed, into training and test rows; the
-split is stratified for classification. Only the training rows ever reach the model.
+streams) and taken as it is: `recipes.columns` decides what each column is (a number, a
+category, a date; or an identifier, a constant, free text, which are left out, and the
+run says so). Rows whose target is missing are dropped and counted. Then the rows are
+split once, with a fixed seed, into training and test rows, stratified for
+classification. Only the training rows ever reach the model or its preprocessing.
 """
 
 
 @dataclass
 class Table:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
+    x_train: object  # pandas.DataFrame of the raw feature columns
+    y_train: np.ndarray  # numbers; 0/1 for binary; class index 0..k-1 for multiclass
+    x_test: object
     y_test: np.ndarray
-    feature_names: list[str]
+    feature_names: list[str]  # the columns the model reads
     target: str
     source: str
     task: str
+    labels: list[str] | None = None  # class names, for classifiers
+    left_out: dict[str, str] = field(default_factory=dict)  # column -> why
+    roles: dict[str, str] = field(default_factory=dict)  # feature column -> role
+    dropped_rows: int = 0  # rows without a target
+    leaks: dict[str, str] = field(default_factory=dict)
 
 
 def source_path(source: str, spec: TableSpec) -> tuple[Path, str]:
@@ -142,59 +155,106 @@ def source_path(source: str, spec: TableSpec) -> tuple[Path, str]:
 
 
 def load_table(source: str, spec: TableSpec, target: str | None = None,
-               test_fraction: float = 0.2) -> Table:
-    """Reads a CSV (the shipped one for `sample`/`full`), checks it, and splits it."""
-    import pandas as pd
-
+               test_fraction: float = 0.2, *, features: Sequence[str] | None = None,
+               drop: Sequence[str] = (), positive_label: str | None = None) -> Table:
+    """Reads a CSV (the shipped one for `sample`/`full`), decides its columns, and splits it."""
     path, name = source_path(source, spec)
     frame = data.read_csv(path)
+    frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
     target = target or spec.target
+    shown = ", ".join(map(str, frame.columns[:12])) + (" ..." if frame.shape[1] > 12 else "")
     if target not in frame.columns:
-        shown = ", ".join(map(str, frame.columns[:12])) + (" ..." if frame.shape[1] > 12 else "")
         raise common.RecipeError(f"{path} has no column {target!r} to predict",
                                  hint=f"name the target with --target; the columns are: {shown}")
-    features = [c for c in frame.columns if c != target]
-    if not features:
-        raise common.RecipeError(f"{path} has no feature columns besides {target!r}",
-                                 hint="the CSV needs at least one column to predict from")
-    for column in frame.columns:
-        values = frame[column]
-        if values.dtype == bool:
-            frame[column] = values.astype(float)
-        elif not pd.api.types.is_numeric_dtype(values):
-            bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
-            example = f" (line {bad.index[0] + 2}: {bad.iloc[0]!r})" if len(bad) else ""
-            raise common.RecipeError(
-                f"{path}: column {column!r} is not numeric{example}",
-                hint="convert it to numbers (one-hot encode categories) or drop the column")
-        missing = int(frame[column].isna().sum())
-        if missing:
-            raise common.RecipeError(f"{path}: column {column!r} has {missing} missing values",
-                                     hint="fill them in or drop those rows")
-    x = frame[features].to_numpy(dtype="float32")
-    y = frame[target].to_numpy(dtype="float32")
-    if not np.isfinite(x).all() or not np.isfinite(y).all():
-        raise common.RecipeError(f"{path} holds infinite values",
-                                 hint="replace them with finite numbers")
-    if spec.task == "binary":
-        check_binary_labels(y, f"{path}: target {target!r}")
-    train, test = split_rows(y, test_fraction, stratify=spec.task == "binary")
+    for column in [*(features or ()), *drop]:
+        if column not in frame.columns or column == target:
+            raise common.RecipeError(f"{path} has no feature column {column!r}",
+                                     hint=f"the columns are: {shown}")
+    missing = frame[target].isna()
+    if missing.all():
+        raise common.RecipeError(f"{path}: target {target!r} is missing in every row",
+                                 hint="choose a --target column that holds values")
+    frame = frame.loc[~missing].reset_index(drop=True)
+    y, labels = encode_target(frame[target], spec.task, f"{path}: target {target!r}",
+                              positive_label)
+
+    roles = columns.classify(frame, target)
+    chosen = list(features) if features else list(roles)
+    used, left_out = [], {}
+    for column in chosen:
+        role = roles[column]
+        if column in drop:
+            left_out[column] = "dropped with --drop"
+        elif role.role in columns.USED:
+            used.append(column)
+        elif features and role.role not in ("empty", "constant"):
+            used.append(column)  # named with --features: the user knows it is a feature
+            roles[column] = columns.Column(column, "category", "named with --features")
+        else:
+            left_out[column] = f"{role.role}: {role.why}"
+    if not used:
+        shown_out = ", ".join(f"{c} ({why.partition(':')[0]})" for c, why in left_out.items())
+        raise common.RecipeError(
+            f"{path} has no column to predict {target!r} from"
+            + (f" (left out: {shown_out})" if left_out else ""),
+            hint="a model needs at least one number, category or date column besides the "
+                 "target; name columns to use with --features")
+    kind = {"regression": "continuous", "binary": "binary", "multiclass": "multi-class"}
+    leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[spec.task])
+
+    train, test = split_rows(y, test_fraction, stratify=spec.task != "regression")
     if len(train) < 2 or len(test) < 1:
         raise common.RecipeError(f"{path} has too few rows ({len(y)}) to train and test on",
                                  hint="give at least 10 rows")
-    return Table(x[train], y[train], x[test], y[test], features, target, name, spec.task)
+    x = frame[used]
+    return Table(x.iloc[train].reset_index(drop=True), y[train],
+                 x.iloc[test].reset_index(drop=True), y[test], used, target, name, spec.task,
+                 labels, left_out, {c: roles[c].role for c in used}, int(missing.sum()), leaks)
 
 
-def check_binary_labels(y: np.ndarray, what: str) -> None:
-    values = np.unique(y)
-    if not set(values.tolist()) <= {0.0, 1.0}:
-        shown = ", ".join(f"{v:g}" for v in values[:5]) + (" ..." if len(values) > 5 else "")
-        raise common.RecipeError(f"{what} holds {len(values)} distinct values ({shown}), "
-                                 "not binary 0/1 labels",
-                                 hint="encode the two classes as 0 and 1")
-    if len(values) < 2:
-        raise common.RecipeError(f"{what} holds only the label {values[0]:g}",
-                                 hint="a classifier needs examples of both classes, 0 and 1")
+def encode_target(series, task: str, what: str, positive: str | None = None):
+    """The target as numbers the loss takes, and the class names for classifiers."""
+    kind = columns.target_kind(series)
+    if task == "regression":
+        values = columns.numbers(series)
+        bad = series[values.isna()]
+        if len(bad):
+            hint = ("it holds labels: predict them with logistic-regression (two classes) or "
+                    "softmax-regression (three or more)") if kind != "continuous" else \
+                "fix or drop those rows"
+            raise common.RecipeError(f"{what} is not a number in {len(bad)} row(s) "
+                                     f"({bad.iloc[0]!r})", hint=hint)
+        y = values.to_numpy(dtype="float32")
+        if not np.isfinite(y).all():
+            raise common.RecipeError(f"{what} holds infinite values",
+                                     hint="replace them with finite numbers")
+        return y, None
+    labels = columns.label_names(series)
+    text = columns.categories(series).to_numpy()
+    if len(labels) < 2:
+        raise common.RecipeError(f"{what} holds only the label {labels[0]!r}",
+                                 hint="a classifier needs examples of at least two classes")
+    if task == "binary":
+        if len(labels) > 2:
+            shown = ", ".join(labels[:5]) + (" ..." if len(labels) > 5 else "")
+            raise common.RecipeError(
+                f"{what} holds {len(labels)} classes ({shown}), not two",
+                hint="for three or more classes use softmax-regression"
+                     + ("; for a number use linear-regression" if kind == "continuous" else ""))
+        positive = positive if positive is not None else columns.positive_label(series)
+        if positive not in labels:
+            raise common.RecipeError(f"--positive-label {positive!r} is not one of {what}'s "
+                                     f"labels ({', '.join(labels)})",
+                                     hint="name one of the two labels")
+        labels = [next(lab for lab in labels if lab != positive), positive]
+        return (text == positive).astype("float32"), labels
+    if len(labels) > columns.MAX_CLASSES or len(labels) > 0.5 * len(text):
+        raise common.RecipeError(
+            f"{what} holds {len(labels):,} distinct values in {len(text):,} rows: too many "
+            "classes to learn", hint="if it is a quantity, predict it with linear-regression; "
+                                     "if it is an identifier, choose another --target")
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index[v] for v in text], dtype="int32"), labels
 
 
 def split_rows(y: np.ndarray, test_fraction: float, stratify: bool):
@@ -216,11 +276,13 @@ def add_noise_features(table: Table, count: int) -> Table:
     if count <= 0:
         return table
     rng = np.random.default_rng(SPLIT_SEED + 1)
-    noise = rng.normal(size=(len(table.y_train) + len(table.y_test), count)).astype("float32")
     n = len(table.y_train)
-    table.x_train = np.hstack([table.x_train, noise[:n]])
-    table.x_test = np.hstack([table.x_test, noise[n:]])
-    table.feature_names = [*table.feature_names, *(f"noise_{i + 1}" for i in range(count))]
+    noise = rng.normal(size=(n + len(table.y_test), count)).astype("float32")
+    names = [f"noise_{i + 1}" for i in range(count)]
+    table.x_train = table.x_train.assign(**dict(zip(names, noise[:n].T, strict=True)))
+    table.x_test = table.x_test.assign(**dict(zip(names, noise[n:].T, strict=True)))
+    table.feature_names = [*table.feature_names, *names]
+    table.roles.update(dict.fromkeys(names, "number"))
     return table
 
 
@@ -237,64 +299,218 @@ def corrupt_targets(table: Table, fraction: float) -> Table:
     return table
 
 
+def as_frame(x, roles: dict[str, str] | None = None):
+    """Features as a DataFrame: a user's plain array becomes columns x0, x1, ..."""
+    import pandas as pd
+
+    if isinstance(x, pd.DataFrame):
+        return x
+    x = np.asarray(x)
+    return pd.DataFrame(x.reshape(len(x), -1),
+                        columns=[f"x{i}" for i in range(x.reshape(len(x), -1).shape[1])])
+
+
+def roles_of(frame, roles: dict[str, str] | None) -> dict[str, str]:
+    """Each feature's role: given, or decided by recipes.columns."""
+    if roles:
+        return {c: roles[c] for c in frame.columns}
+    found = columns.classify(frame)
+    return {c: found[c].role if found[c].role in columns.USED else "number" for c in found}
+
+
+def model_inputs(frame, schema: dict) -> dict[str, np.ndarray]:
+    """Raw rows as the model's inputs: one array per input, typed as that input is.
+
+    A number column's text that is not a number becomes NaN (the model fills it in), a
+    category's missing value the empty string, and a date its parts.
+    """
+    inputs = {}
+    for feature in schema["features"]:
+        series = frame[feature["column"]]
+        if feature["role"] == "number":
+            inputs[feature["inputs"][0]] = column_array(columns.numbers(series), "float32")
+        elif feature["role"] == "category":
+            inputs[feature["inputs"][0]] = column_array(columns.categories(series), object)
+        else:
+            parts = columns.dates(series)
+            for name, part in zip(feature["inputs"], feature["parts"], strict=True):
+                inputs[name] = column_array(getattr(parts.dt, part).astype(float), "float32")
+    return inputs
+
+
+def column_array(series, dtype) -> np.ndarray:
+    return series.to_numpy(dtype=dtype).reshape(-1, 1)
+
+
+def make_schema(frame, roles: dict[str, str]) -> dict:
+    """The model's input layout: for each feature column its role and its inputs' names
+    (Keras names are kept to letters, digits and `_.-`)."""
+    features, taken = [], set()
+
+    def input_name(text: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "column"
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        return name
+
+    for column in frame.columns:
+        role = roles[column]
+        feature = {"column": str(column), "role": role}
+        if role == "date":
+            feature["parts"] = list(columns.date_parts(frame[column]))
+            feature["inputs"] = [input_name(f"{column}.{part}") for part in feature["parts"]]
+            if not feature["parts"]:
+                continue
+        else:
+            feature["inputs"] = [input_name(str(column))]
+        features.append(feature)
+    return {"features": features}
+
+
 """
 ## Build the model
 
-One builder for the whole family. The loss, the output activation, the kernel regulariser
-and the optimiser are what the recipes choose; everything else is the same.
+One builder for the whole family: every column gets its own Keras input and preprocessing
+layer, adapted on the training rows only, and the layers live inside the saved model, so
+it predicts from raw rows (keras.io's "Structured data classification with FeatureSpace"
+does the same):
+
+- a number: `FillMissing` (the training median, plus a 0/1 "was missing" column where
+  the training rows had gaps), then `Normalization`;
+- a category: `StringLookup` to a one-hot vector, with an out-of-vocabulary slot for
+  values first seen at prediction time (whole-number codes are looked up as their text,
+  so a missing code is one more value rather than a special number);
+- a date: its year, month, day, day of the week and hour (those that vary), as numbers.
+
+Then one `Dense` layer. The loss, the output activation, the kernel regulariser and the
+optimiser are what the recipes choose; everything else is the same.
 """
 
 
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class FillMissing(keras.layers.Layer):
+    """NaN -> `value` (the training median), with a 0/1 column marking what was missing
+    when `indicator` is set. Keras has no imputation layer; this one is small and saves
+    with the model."""
+
+    def __init__(self, value: float = 0.0, indicator: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.value = float(value)
+        self.indicator = bool(indicator)
+
+    def call(self, x):
+        missing = keras.ops.isnan(x)
+        filled = keras.ops.where(missing, keras.ops.cast(self.value, x.dtype), x)
+        if not self.indicator:
+            return filled
+        return keras.ops.concatenate([filled, keras.ops.cast(missing, x.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] * (2 if self.indicator else 1))
+
+    def get_config(self):
+        return {**super().get_config(), "value": self.value, "indicator": self.indicator}
+
+
+def preprocessing(x_train, schema: dict):
+    """The model's inputs, the encoded features they make, and for each encoded value its
+    name and the column it comes from."""
+    values = model_inputs(x_train, schema)
+    inputs, encoded, names, owners = {}, [], [], []
+    for feature in schema["features"]:
+        for name in feature["inputs"]:
+            column = feature["column"] if len(feature["inputs"]) == 1 else name
+            array = values[name]
+            if feature["role"] == "category":
+                inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
+                vocabulary = sorted(set(array.ravel().tolist()))
+                lookup = keras.layers.StringLookup(vocabulary=vocabulary, output_mode="one_hot",
+                                                   name=f"lookup_{name}")
+                encoded.append(lookup(inputs[name]))
+                names += [f"{column}=(unseen)", *(f"{column}={v or '(missing)'}"
+                                                   for v in vocabulary)]
+                owners += [feature["column"]] * (len(vocabulary) + 1)
+                continue
+            inputs[name] = keras.Input(shape=(1,), dtype="float32", name=name)
+            gaps = bool(np.isnan(array).any())
+            median = float(np.nanmedian(array)) if not np.isnan(array).all() else 0.0
+            fill = FillMissing(median, indicator=gaps, name=f"fill_{name}")
+            normalize = keras.layers.Normalization(name=f"standardize_{name}")
+            filled = np.where(np.isnan(array), median, array)
+            normalize.adapt(np.hstack([filled, np.isnan(array)]) if gaps else filled)
+            encoded.append(normalize(fill(inputs[name])))
+            names += [column, f"{column} missing"] if gaps else [column]
+            owners += [feature["column"]] * (2 if gaps else 1)
+    features = encoded[0] if len(encoded) == 1 else keras.layers.Concatenate(
+        name="features")(encoded)
+    return inputs, features, names, owners
+
+
 def build_model(features, targets, loss, *, config: Config, activation: str | None = None,
-                kernel_regularizer=None, optimizer=None, metrics=(), name: str = "linear"):
-    """Normalization adapted on `features` -> Dense(1), compiled.
+                kernel_regularizer=None, optimizer=None, metrics=(), name: str = "linear",
+                roles: dict[str, str] | None = None, classes: int = 1):
+    """Preprocessing adapted on `features` (the training rows: a DataFrame, or an array
+    whose columns are all numbers) -> Dense(classes), compiled.
 
-    `features` is the training split as an array, or a tf.data.Dataset of feature batches
-    (a streamed sample); `targets`, the training targets (or a sample of them), set the
-    starting bias and, for regression, the scale of the learning rate.
+    `targets`, the training targets, set the starting bias and, for regression, the scale
+    of the learning rate.
     """
-    import keras
-
-    normalize = keras.layers.Normalization(name="standardize", dtype="float32")
-    normalize.adapt(features)
-    num_features = int(normalize.mean.shape[-1])
-    binary = activation == "sigmoid"
-    start = starting_bias(targets, binary)
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(num_features,)),
-            normalize,
-            keras.layers.Dense(1, activation=activation, kernel_initializer="zeros",
-                               bias_initializer=keras.initializers.Constant(start),
-                               kernel_regularizer=kernel_regularizer, name="linear"),
-        ],
-        name=name,
-    )
+    frame = as_frame(features)
+    schema = make_schema(frame, roles_of(frame, roles))
+    inputs, encoded, names, owners = preprocessing(frame, schema)
+    start = starting_bias(targets, activation, classes)
+    outputs = keras.layers.Dense(classes, activation=activation, kernel_initializer="zeros",
+                                 bias_initializer=keras.initializers.Constant(start),
+                                 kernel_regularizer=kernel_regularizer, name="linear")(encoded)
+    model = keras.Model(inputs, outputs, name=name)
+    # What train, evaluate and the run need to know of the layout; a loaded model gets it
+    # from the run's columns.json instead.
+    model.schema, model.encoded_names, model.encoded_columns = schema, names, owners
     if optimizer is None:
-        optimizer = full_batch_adam(config, target_scale(targets, binary))
+        optimizer = full_batch_adam(config, target_scale(targets, activation))
     model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics),
                   steps_per_execution=config.steps_per_execution)
     return model
 
 
-def starting_bias(targets, binary: bool) -> float:
+def starting_bias(targets, activation: str | None, classes: int = 1):
+    """The answer for an average input: the target's mean, the log-odds of the positive
+    class, or the log of each class's share."""
+    if activation == "softmax":
+        shares = np.bincount(np.asarray(targets, dtype=int), minlength=classes) / len(targets)
+        return np.log(np.clip(shares, 1e-3, 1)).astype("float32")
     mean = float(np.mean(targets))
-    if binary:
+    if activation == "sigmoid":
         mean = min(max(mean, 1e-3), 1 - 1e-3)
         return math.log(mean / (1 - mean))
     return mean
 
 
-def target_scale(targets, binary: bool) -> float:
-    if binary:
+def target_scale(targets, activation: str | None) -> float:
+    if activation in ("sigmoid", "softmax"):
         return 1.0
     return float(np.std(targets)) or 1.0
 
 
 def full_batch_adam(config: Config, scale: float = 1.0):
-    import keras
-
     return keras.optimizers.Adam(config.learning_rate * scale)
+
+
+def encode(model, x) -> np.ndarray:
+    """The preprocessed features the Dense layer sees, for rows `x` (a DataFrame)."""
+    encoder = keras.Model(model.inputs, model.get_layer("linear").input)
+    return np.asarray(encoder.predict(batches(model_inputs(as_frame(x), model.schema)),
+                                      verbose=0))
+
+
+def batches(inputs: dict[str, np.ndarray], size: int = 8192):
+    """Inputs as a tf.data pipeline: Keras' predict takes no NumPy arrays of strings."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(inputs).batch(size)
 
 
 """
@@ -311,46 +527,48 @@ def anneal_until_converged(tolerance: float, factor: float = 0.1, cuts: int = 3)
     ReduceLROnPlateau and EarlyStopping would do the same, but count in absolute loss
     units, which differ from one table to the next.
     """
-    import keras
-
-    class AnnealUntilConverged(keras.callbacks.Callback):
-        best = math.inf
-        done = 0
-
-        def judge(self, loss: float) -> str:
-            """"go", "cut" or "stop" after a round with this loss; counts the cuts."""
-            verdict = "go"
-            if not math.isfinite(loss):
-                verdict = "stop"
-            elif self.best - loss <= tolerance * abs(loss):
-                verdict = "stop" if self.done == cuts else "cut"
-                self.done += verdict == "cut"
-            self.best = min(self.best, loss)
-            return verdict
-
-        def act(self, verdict: str) -> None:
-            if verdict == "stop":
-                self.model.stop_training = True
-            elif verdict == "cut":
-                rate = self.model.optimizer.learning_rate
-                rate.assign(rate * factor)
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.act(self.judge(float((logs or {}).get("loss", math.nan))))
-
-        def resume(self, history):
-            """Replays the logged rounds (called by engine.fit on --resume). The checkpoint
-            holds the learning rate with every cut but the last round's, which is made
-            after the checkpoint is saved: that one, or the stop, is acted on again."""
-            verdict = "go"
-            for loss in history.get("loss", []):
-                verdict = self.judge(loss)
-            self.act(verdict)
-
-    return AnnealUntilConverged()
+    return AnnealUntilConverged(tolerance, factor, cuts)
 
 
-def train(model, x_train: np.ndarray, y_train: np.ndarray, config: Config,
+class AnnealUntilConverged(keras.callbacks.Callback):
+    def __init__(self, tolerance: float, factor: float = 0.1, cuts: int = 3):
+        super().__init__()
+        self.tolerance, self.factor, self.cuts = tolerance, factor, cuts
+        self.best = math.inf
+        self.done = 0
+
+    def judge(self, loss: float) -> str:
+        """"go", "cut" or "stop" after a round with this loss; counts the cuts."""
+        verdict = "go"
+        if not math.isfinite(loss):
+            verdict = "stop"
+        elif self.best - loss <= self.tolerance * abs(loss):
+            verdict = "stop" if self.done == self.cuts else "cut"
+            self.done += verdict == "cut"
+        self.best = min(self.best, loss)
+        return verdict
+
+    def act(self, verdict: str) -> None:
+        if verdict == "stop":
+            self.model.stop_training = True
+        elif verdict == "cut":
+            rate = self.model.optimizer.learning_rate
+            rate.assign(rate * self.factor)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.act(self.judge(float((logs or {}).get("loss", math.nan))))
+
+    def resume(self, history):
+        """Replays the logged rounds (called by engine.fit on --resume). The checkpoint
+        holds the learning rate with every cut but the last round's, which is made
+        after the checkpoint is saved: that one, or the stop, is acted on again."""
+        verdict = "go"
+        for loss in history.get("loss", []):
+            verdict = self.judge(loss)
+        self.act(verdict)
+
+
+def train(model, x_train, y_train: np.ndarray, config: Config,
           verbose: int = 1, run: common.RunDir | None = None) -> dict[str, list[float]]:
     """Full-batch (or `config.batch_size`) steps until the loss stops falling; the history.
 
@@ -358,12 +576,13 @@ def train(model, x_train: np.ndarray, y_train: np.ndarray, config: Config,
     """
     import tensorflow as tf
 
-    y_train = np.asarray(y_train, dtype="float32").reshape(-1, 1)
-    if config.batch_size is None or config.batch_size >= len(x_train):
-        ds = tf.data.Dataset.from_tensors((x_train, y_train)).repeat()
+    x = model_inputs(as_frame(x_train), model.schema)
+    y = np.asarray(y_train).reshape(-1, 1)
+    if config.batch_size is None or config.batch_size >= len(y):
+        ds = tf.data.Dataset.from_tensors((x, y)).repeat()
     else:
-        ds = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
-              .shuffle(len(x_train), seed=config.seed).repeat().batch(config.batch_size))
+        ds = (tf.data.Dataset.from_tensor_slices((x, y))
+              .shuffle(len(y), seed=config.seed).repeat().batch(config.batch_size))
     anneal = anneal_until_converged(config.tolerance)
     if run is not None:
         return engine.fit(model, ds, run=run, epochs=config.epochs,
@@ -383,23 +602,50 @@ def train(model, x_train: np.ndarray, y_train: np.ndarray, config: Config,
 ## Evaluate
 
 Regression: MAE, MSE, RMSE, R^2 and the Huber loss on the test split, and a picture of
-predicted against actual. Classification: accuracy, precision, recall and F1 of the
-positive class (label 1), ROC AUC and the confusion matrix, and the ROC curve.
+predicted against actual. Two classes: accuracy, precision, recall and F1 of the positive
+class, ROC AUC and the confusion matrix, and the ROC curve. More classes: accuracy, macro
+and per-class precision, recall and F1, and the confusion matrix as a picture.
 """
 
 
-def predict(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(x, batch_size=8192, verbose=0)).reshape(-1)
+def predict(model, x, schema: dict | None = None) -> np.ndarray:
+    """The model's output for raw rows: one number per row, or one probability per class."""
+    inputs = model_inputs(as_frame(x), schema or model.schema)
+    output = np.asarray(model.predict(batches(inputs), verbose=0))
+    return output.reshape(-1) if output.shape[-1] == 1 else output
 
 
-def evaluate_regression(model, x_test: np.ndarray, y_test: np.ndarray,
-                        huber_delta: float = 1.0) -> dict:
+def evaluate_regression(model, x_test, y_test: np.ndarray, huber_delta: float = 1.0) -> dict:
     return common.regression_metrics(y_test, predict(model, x_test), huber_delta=huber_delta)
 
 
-def evaluate_binary(model, x_test: np.ndarray, y_test: np.ndarray,
-                    threshold: float = 0.5) -> dict:
+def evaluate_binary(model, x_test, y_test: np.ndarray, threshold: float = 0.5) -> dict:
     return binary_metrics(y_test, predict(model, x_test), threshold)
+
+
+def evaluate_multiclass(model, x_test, y_test: np.ndarray,
+                        labels: Sequence[str] | None = None) -> dict:
+    probability = predict(model, x_test)
+    labels = labels or [str(i) for i in range(probability.shape[1])]
+    return multiclass_metrics(y_test, probability, labels)
+
+
+def multiclass_metrics(y_true, probability, labels: Sequence[str]) -> dict:
+    y_true = np.asarray(y_true).astype(int).ravel()
+    predicted = np.argmax(probability, axis=1)
+    metrics = common.classification_metrics(y_true, predicted, len(labels))
+    matrix = np.asarray(metrics["confusion_matrix"], dtype=float)
+    per_class = {}
+    for i, label in enumerate(labels):
+        found, actual = matrix[:, i].sum(), matrix[i].sum()
+        precision = matrix[i, i] / found if found else 0.0
+        recall = matrix[i, i] / actual if actual else 0.0
+        per_class[label] = {"precision": precision, "recall": recall,
+                            "f1": 2 * precision * recall / (precision + recall)
+                            if precision + recall else 0.0, "support": int(actual)}
+    p = np.clip(probability[np.arange(len(y_true)), y_true], 1e-7, 1)
+    return {**metrics, "log_loss": float(-np.mean(np.log(p))), "per_class": per_class,
+            "labels": list(labels)}
 
 
 def binary_metrics(y_true, probability, threshold: float = 0.5) -> dict:
@@ -452,11 +698,19 @@ def area_under(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
 
 
-def coefficients(model, feature_names: Sequence[str]) -> dict:
-    """The fitted weights, per standard deviation of each feature, and the bias."""
+def coefficients(model, names: Sequence[str] | None = None,
+                 labels: Sequence[str] | None = None) -> dict:
+    """The fitted weights, named by encoded feature (per standard deviation of a number;
+    per category value), and the bias; one set per class for softmax."""
     kernel, bias = (np.asarray(v) for v in model.get_layer("linear").get_weights())
-    return {"weights": dict(zip(feature_names, kernel.ravel().tolist(), strict=True)),
-            "bias": float(bias.ravel()[0])}
+    names = list(names or model.encoded_names)
+    if kernel.shape[1] == 1:
+        return {"weights": dict(zip(names, kernel.ravel().tolist(), strict=True)),
+                "bias": float(bias.ravel()[0])}
+    labels = labels or [str(i) for i in range(kernel.shape[1])]
+    return {"weights": {label: dict(zip(names, kernel[:, i].tolist(), strict=True))
+                        for i, label in enumerate(labels)},
+            "bias": dict(zip(labels, bias.ravel().tolist(), strict=True))}
 
 
 def plot_predictions(y_true, y_pred, title: str):
@@ -498,6 +752,59 @@ def plot_roc(fpr, tpr, title: str):
 
 
 """
+## Predict
+
+A finished run predicts from raw rows: its model.keras holds the preprocessing, and
+columns.json beside it says which column feeds which input and what the classes are.
+Columns may come in any order; extra columns are ignored.
+"""
+
+COLUMNS_FILE = "columns.json"
+
+
+def predict_rows(run_dir: Path, frame, what: str = "--data"):
+    """`frame` with a `prediction` column added (and, for classifiers, a probability per
+    class), from the finished run in `run_dir`."""
+    import json
+
+    layout = json.loads((Path(run_dir) / COLUMNS_FILE).read_text())
+    frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
+    needed = [f["column"] for f in layout["features"]]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise common.RecipeError(
+            f"{what} has no column {missing[0]!r}"
+            + (f" (nor {', '.join(map(repr, missing[1:4]))})" if len(missing) > 1 else ""),
+            hint=f"the model was trained on the columns: {', '.join(needed)}")
+    for feature in layout["features"]:
+        if feature["role"] != "number":
+            continue
+        series = frame[feature["column"]]
+        bad = series.notna() & columns.numbers(series).isna()
+        if bad.any() and bad.sum() >= 0.5 * series.notna().sum():
+            raise common.RecipeError(
+                f"{what}: column {feature['column']!r} should hold numbers "
+                f"(line {int(np.flatnonzero(bad)[0]) + 2}: {series[bad].iloc[0]!r})",
+                hint="give the same kind of values the model was trained on")
+    model = keras.saving.load_model(Path(run_dir) / "model.keras", safe_mode=True)
+    output = predict(model, frame, layout)
+    result = frame.copy()
+    labels = layout.get("labels")
+    if layout["task"] == "regression":
+        result["prediction"] = output
+    elif layout["task"] == "binary":
+        result["prediction"] = np.where(output >= layout.get("threshold", 0.5), labels[1],
+                                        labels[0])
+        result[f"probability_{labels[0]}"] = 1 - output
+        result[f"probability_{labels[1]}"] = output
+    else:
+        result["prediction"] = np.asarray(labels, dtype=object)[np.argmax(output, axis=1)]
+        for i, label in enumerate(labels):
+            result[f"probability_{label}"] = output[:, i]
+    return result
+
+
+"""
 ## Command line
 
 Every member takes the same options; a recipe adds those of its own regulariser or loss.
@@ -529,6 +836,10 @@ def open_fraction(text: str) -> float:
     return value
 
 
+def column_list(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def set_help(parser, option: str, text: str, default=...) -> None:
     action = parser._option_string_actions[option]  # argparse keeps them here
     action.help = text
@@ -540,7 +851,8 @@ def make_parser(name: str, description: str, spec: TableSpec, config: Config):
     parser = common.make_parser(
         name, description,
         data_help=f"'sample' or 'full' (both read the shipped {spec.name} file, which is "
-                  f"{spec.note}), or a PATH to your own CSV (every column numeric)",
+                  f"{spec.note}), or a PATH to your own CSV, as it is: numbers, categories "
+                  "(strings, yes/no), dates and missing values are all taken",
         epochs=config.epochs, batch_size=1)
     set_help(parser, "--epochs", f"at most this many rounds of {config.steps_per_execution} "
                                  "optimiser steps; training stops sooner once the loss "
@@ -550,6 +862,16 @@ def make_parser(name: str, description: str, spec: TableSpec, config: Config):
              default=None)
     parser.add_argument("--target", default=spec.target,
                         help="the column to predict (for --data PATH)")
+    parser.add_argument("--features", type=column_list, default=None, metavar="A,B,...",
+                        help="train on these columns only (default: every number, category "
+                             "and date column; identifiers, constants and free text are left "
+                             "out and the run says which)")
+    parser.add_argument("--drop", type=column_list, default=[], metavar="A,B,...",
+                        help="leave these columns out")
+    if spec.task == "binary":
+        parser.add_argument("--positive-label", default=None, metavar="LABEL",
+                            help="the class to detect (default: 1, true or yes in any "
+                                 "spelling, else the rarer class)")
     parser.add_argument("--learning-rate", type=common.positive_float,
                         default=config.learning_rate,
                         help="Adam's step size"
@@ -583,16 +905,30 @@ def config_from(config_class, args):
 
 
 def load_for(recipe, args) -> Table:
-    """The recipe's data, with the demonstration options applied."""
-    table = recipe.load_data(args.data, target=args.target, test_fraction=args.test_fraction)
+    """The recipe's data, with the column choices and demonstration options applied."""
+    table = load_table(args.data, recipe.DATA, args.target, args.test_fraction,
+                       features=args.features, drop=args.drop,
+                       positive_label=getattr(args, "positive_label", None))
     table = add_noise_features(table, getattr(args, "noise_features", 0))
     return corrupt_targets(table, getattr(args, "corrupt_targets", 0.0))
+
+
+def describe_columns(table: Table) -> None:
+    """What the run makes of the table, on stderr: what it left out, and why."""
+    for column, why in table.left_out.items():
+        print(f"note: left out {column!r} ({why})", file=sys.stderr)
+    if table.dropped_rows:
+        print(f"note: dropped {table.dropped_rows} row(s) whose {table.target!r} is missing",
+              file=sys.stderr)
+    for column, why in table.leaks.items():
+        print(f"warning: {column!r} may leak the answer: {why}; if it is not known when you "
+              f"predict, add --drop {column}", file=sys.stderr)
 
 
 def main(recipe, argv: Sequence[str] | None) -> int:
     """The whole run for a recipe module: parse, load, build, train, evaluate, write.
 
-    `recipe` is the module: its NAME, Config, load_data, build_model, train, evaluate and
+    `recipe` is the module: its NAME, DATA, Config, build_model, train, evaluate and
     parse_args, and optionally `summarize(model, table, config) -> dict` for facts of its
     own (lasso-regression: the features it kept).
     """
@@ -603,30 +939,39 @@ def _main(recipe, argv: Sequence[str] | None) -> int:
     args = recipe.parse_args(argv)
     config = config_from(recipe.Config, args)
     table = load_for(recipe, args)
+    describe_columns(table)
     common.set_seed(args.seed)
 
     with common.open_run_dir(args.output, recipe.NAME, resume=args.resume is not None) as run:
         engine.save_run_options(run, args._argv)
-        model = recipe.build_model(table.x_train, table.y_train, config)
+        model = recipe.build_model(table.x_train, table.y_train, config, roles=table.roles)
         started = time.perf_counter()
         history = recipe.train(model, table.x_train, table.y_train, config,
                                verbose=0 if args.quiet else 1, run=run)
         seconds = time.perf_counter() - started
         test = recipe.evaluate(model, table.x_test, table.y_test, config)
         summary = recipe.summarize(model, table, config) if hasattr(recipe, "summarize") else {}
+        layout = {**model.schema, "recipe": recipe.NAME, "target": table.target,
+                  "task": table.task, "labels": table.labels,
+                  "threshold": getattr(config, "threshold", 0.5)}
 
         metrics = {
             "recipe": recipe.NAME,
             "data": table.source,
             "target": table.target,
+            "task": table.task,
+            "labels": table.labels,
             "features": table.feature_names,
+            "left_out": table.left_out,
+            "probable_leaks": table.leaks,
+            "rows_without_target": table.dropped_rows,
             "train_examples": int(len(table.y_train)),
             "test_examples": int(len(table.y_test)),
             "config": asdict(config),
             "epochs_run": len(history["loss"]),
             "optimizer_steps": len(history["loss"]) * config.steps_per_execution,
             "fit_seconds": round(seconds, 3),
-            "coefficients": coefficients(model, table.feature_names),
+            "coefficients": coefficients(model, labels=table.labels),
             **summary,
             "test": test,
         }
@@ -634,10 +979,14 @@ def _main(recipe, argv: Sequence[str] | None) -> int:
         if table.task == "binary":
             figure = plot_roc(*roc_curve(table.y_test, predict(model, table.x_test)), title)
             picture = "roc_curve.png"
+        elif table.task == "multiclass":
+            figure = common.plot_confusion_matrix(test["confusion_matrix"], table.labels)
+            picture = "confusion_matrix.png"
         else:
             figure, picture = plot_predictions(table.y_test, predict(model, table.x_test),
                                                title), "predicted_vs_actual.png"
         run.save_model(model)
+        run.write_json(COLUMNS_FILE, layout)
         run.write_history(history)
         run.save_figure(figure, picture)
         engine.finish(run)
@@ -649,6 +998,7 @@ def _main(recipe, argv: Sequence[str] | None) -> int:
         for key, value in summary.items():
             if isinstance(value, list):
                 print(f"{key.replace('_', ' ')} ({len(value)}): {', '.join(value) or '-'}")
-        print(f"wrote {run.path}/ (model.keras, history.csv, {picture}, metrics.json)",
-              file=sys.stderr)
+        print(f"wrote {run.path}/ (model.keras, {COLUMNS_FILE}, history.csv, {picture}, "
+              "metrics.json)", file=sys.stderr)
+        print(f"predict new rows: advisor predict {run.path} --data NEW.csv", file=sys.stderr)
     return 0

@@ -59,8 +59,9 @@ of 392 cars; the target is mpg. 80% train, 20% test, split once with a fixed see
 
 
 def load_data(source: str = "sample", target: str | None = None,
-              test_fraction: float = 0.2) -> family.Table:
-    return family.load_table(source, DATA, target, test_fraction)
+              test_fraction: float = 0.2, **choices) -> family.Table:
+    """The table, split; `choices` are load_table's features, drop (and positive_label)."""
+    return family.load_table(source, DATA, target, test_fraction, **choices)
 
 
 """
@@ -70,9 +71,10 @@ Normalization -> Dense(1), no activation, mean squared error.
 """
 
 
-def build_model(x_train: np.ndarray, y_train: np.ndarray, config: Config | None = None):
+def build_model(x_train, y_train: np.ndarray, config: Config | None = None,
+                roles: dict[str, str] | None = None):
     return family.build_model(x_train, y_train, "mean_squared_error", config=config or Config(),
-                              name="linear_regression")
+                              name="linear_regression", roles=roles)
 
 
 """
@@ -86,7 +88,7 @@ train = family.train
 """
 
 
-def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, config: Config | None = None) -> dict:
+def evaluate(model, x_test, y_test: np.ndarray, config: Config | None = None) -> dict:
     return family.evaluate_regression(model, x_test, y_test)
 
 

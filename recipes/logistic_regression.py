@@ -58,8 +58,9 @@ Breast cancer Wisconsin: 30 measurements of cell nuclei from 569 tumours; the ta
 
 
 def load_data(source: str = "sample", target: str | None = None,
-              test_fraction: float = 0.2) -> family.Table:
-    return family.load_table(source, DATA, target, test_fraction)
+              test_fraction: float = 0.2, **choices) -> family.Table:
+    """The table, split; `choices` are load_table's features, drop (and positive_label)."""
+    return family.load_table(source, DATA, target, test_fraction, **choices)
 
 
 """
@@ -69,7 +70,8 @@ Normalization -> Dense(1, sigmoid) with a light L2 penalty, binary cross-entropy
 """
 
 
-def build_model(x_train: np.ndarray, y_train: np.ndarray, config: Config | None = None):
+def build_model(x_train, y_train: np.ndarray, config: Config | None = None,
+                roles: dict[str, str] | None = None):
     import keras
 
     config = config or Config()
@@ -78,7 +80,7 @@ def build_model(x_train: np.ndarray, y_train: np.ndarray, config: Config | None 
                               kernel_regularizer=keras.regularizers.L2(config.l2) if config.l2
                               else None,
                               metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-                              name="logistic_regression")
+                              name="logistic_regression", roles=roles)
 
 
 """
@@ -92,7 +94,7 @@ train = family.train
 """
 
 
-def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, config: Config | None = None) -> dict:
+def evaluate(model, x_test, y_test: np.ndarray, config: Config | None = None) -> dict:
     return family.evaluate_binary(model, x_test, y_test, (config or Config()).threshold)
 
 

@@ -1,0 +1,296 @@
+"""What each column of a table is: the one place that decides it.
+
+The advisor's profile (`advisor recommend --csv`) and the tabular recipes both read a
+table's columns through `classify`, so they never disagree about which columns are
+features. Every column gets one role and a sentence saying why:
+
+| role         | what it is                                         | the recipes          |
+| ------------ | -------------------------------------------------- | -------------------- |
+| `number`     | a quantity (numbers, or text that is numbers)      | imputed, normalised  |
+| `category`   | strings, booleans, small whole-number codes 0/1..k | one-hot, with OOV    |
+| `date`       | dates or times                                     | expanded into parts  |
+| `text`       | free text (several words, mostly unique)           | left out            |
+| `identifier` | a different value in every row: an index, a name   | left out            |
+| `constant`   | one value in every row                             | left out            |
+| `empty`      | missing in every row                               | left out            |
+
+`leaks` names the features that alone predict the target almost perfectly: usually the
+target in disguise, known only after the fact.
+
+Only pandas and NumPy, imported where used: the advisor imports this module and must
+start fast.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import asdict, dataclass
+
+USED = ("number", "category", "date")  # the roles the tabular recipes train on
+LEFT_OUT = ("text", "identifier", "constant", "empty")
+
+# Thresholds, shared by the advisor and the recipes.
+DATE_SHARE = 0.95         # a string column whose values parse as dates this often is a date
+NUMBER_SHARE = 0.9        # ... whose values parse as numbers this often is a number
+TEXT_MIN_WORDS = 5        # a string column averaging 5+ words per value is free text
+UNIQUE_SHARE = 0.9        # a string column this unique (and short) holds names or codes
+MAX_CODES = 24            # whole numbers 0..k or 1..k with 3 to 24 values are category codes
+CLASS_MAX_VALUES = 20     # a whole-number target with at most 20 values is read as classes
+MAX_CLASSES = 100         # more distinct labels than this is not a classification target
+LEAK_SCORE = 0.99         # one feature alone this good at the target: a probable leak
+
+ID_NAME = re.compile(r"^(id|idx|index|key|row|rownames|row_?(id|number)|unnamed: ?\d+|"
+                     r".*[_ .-]id|id[_ .-].*|.*[a-z]Id|.*ID)$", re.IGNORECASE)
+DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    role: str
+    why: str
+    missing: int = 0
+    distinct: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def classify(frame, target: str | None = None) -> dict[str, Column]:
+    """The role of every column but the target, in the frame's order."""
+    return {str(name): classify_column(frame[name], str(name))
+            for name in frame.columns if str(name) != target}
+
+
+def classify_column(series, name: str) -> Column:
+    import pandas as pd
+
+    present = series.dropna()
+    missing, distinct = int(len(series) - len(present)), int(present.nunique())
+
+    def column(role: str, why: str) -> Column:
+        return Column(name, role, why, missing, distinct)
+
+    if present.empty:
+        return column("empty", "missing in every row")
+    if distinct == 1:
+        return column("constant", f"the same value ({present.iloc[0]!r}) in every row")
+    if pd.api.types.is_bool_dtype(present):
+        return column("category", "true/false values")
+    if pd.api.types.is_datetime64_any_dtype(present):
+        return column("date", "dates")
+    unique_per_row = distinct == len(present) and len(present) >= 10
+    if pd.api.types.is_numeric_dtype(present):
+        values = present.to_numpy(dtype=float)
+        whole = bool((values == values.round()).all())
+        if whole and unique_per_row and (ID_NAME.match(name) or _consecutive(values)):
+            return column("identifier", "a different whole number in every row"
+                          + (", named like an identifier" if ID_NAME.match(name)
+                             else ", counting up: a row number"))
+        if whole and _codes(values, distinct, len(present)):
+            low = int(values.min())
+            return column("category", f"whole-number codes {low}..{low + distinct - 1}: "
+                                      "read as categories")
+        return column("number", "numbers")
+
+    text = present.astype(str)
+    if unique_per_row and ID_NAME.match(name):
+        return column("identifier", "a different value in every row, named like an identifier")
+    numbers = pd.to_numeric(text.str.strip(), errors="coerce")
+    parsed = float(numbers.notna().mean())
+    if parsed >= NUMBER_SHARE:
+        odd = text[numbers.isna()]
+        return column("number", "numbers" + (
+            f"; {len(odd)} value(s) that are not ({odd.iloc[0]!r}) read as missing"
+            if len(odd) else ""))
+    if looks_like_dates(text):
+        return column("date", "dates or times")
+    words = float(text.str.split().str.len().mean())
+    if words >= TEXT_MIN_WORDS and distinct >= 0.5 * len(present):
+        return column("text", f"free text ({words:.0f} words per value on average)")
+    if len(present) >= 10 and distinct >= UNIQUE_SHARE * len(present):
+        return column("identifier", f"{distinct:,} different values in {len(present):,} "
+                                    "rows: names or codes")
+    return column("category", f"{distinct:,} different strings")
+
+
+def _consecutive(values) -> bool:
+    import numpy as np
+
+    ordered = np.sort(values)
+    return bool(np.all(np.diff(ordered) == 1))
+
+
+def _codes(values, distinct: int, rows: int) -> bool:
+    low, high = values.min(), values.max()
+    return (3 <= distinct <= MAX_CODES and low in (0, 1) and high - low == distinct - 1
+            and rows >= 5 * distinct)
+
+
+def looks_like_dates(text) -> bool:
+    """Strings that parse as dates or times (at least DATE_SHARE of a sample of them)."""
+    import pandas as pd
+
+    values = text if len(text) <= 200 else text.sample(200, random_state=0)
+    if values.str.len().max() > 40 or values.str.contains(r"\d.*[-/:.].*\d").mean() < DATE_SHARE:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return bool(parsed.notna().mean() >= DATE_SHARE)
+
+
+def numbers(series):
+    """A number column as floats: text that is not a number becomes missing."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype(float)
+    return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype(float)
+
+
+def categories(series):
+    """A category column as strings; a missing value is the empty string (its own value)."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(series):  # whole-number codes read with a NaN: 1.0 -> "1"
+        text = series.map(lambda v: "" if v != v else f"{v:g}")
+    else:
+        text = series.astype("string").fillna("").astype(str)
+    return text.str.strip().astype(object)
+
+
+def dates(series):
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(series, errors="coerce", format="mixed")
+
+
+def date_parts(series) -> dict[str, object]:
+    """The parts of a date column worth learning from: those that vary in it."""
+    parsed = dates(series)
+    parts = {}
+    for part in DATE_PARTS:
+        values = getattr(parsed.dt, part).astype(float)
+        if values.nunique() > 1:
+            parts[part] = values
+    return parts
+
+
+# --------------------------------------------------------------------------
+# The target
+# --------------------------------------------------------------------------
+
+
+def target_kind(series) -> str:
+    """binary (two values), multi-class (labels, or a few whole numbers) or continuous."""
+    import pandas as pd
+
+    present = series.dropna()
+    distinct = present.nunique()
+    if distinct == 2:
+        return "binary"
+    if pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present):
+        values = present.to_numpy(dtype=float)
+        whole = bool((values == values.round()).all())
+        return "multi-class" if whole and distinct <= CLASS_MAX_VALUES else "continuous"
+    return "multi-class"
+
+
+POSITIVE = ("1", "1.0", "true", "yes", "y", "t", "positive", "pos", "up")
+
+
+def label_names(series) -> list[str]:
+    """The distinct labels of a classification target as strings, in sorted order."""
+    return sorted(categories(series.dropna()).unique().tolist(), key=_label_order)
+
+
+def _label_order(label: str):
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label.lower())
+
+
+def positive_label(series) -> str:
+    """The class a binary classifier detects: 1, true or yes in any spelling; otherwise the
+    rarer class (the one worth finding, such as a default or a disease)."""
+    labels = label_names(series)
+    for label in labels:
+        if label.lower() in POSITIVE:
+            return label
+    counts = categories(series.dropna()).value_counts()
+    return min(labels, key=lambda label: (counts[label], labels.index(label) * -1))
+
+
+# --------------------------------------------------------------------------
+# Leaks
+# --------------------------------------------------------------------------
+
+
+def leaks(frame, target: str, roles: dict[str, Column], kind: str) -> dict[str, str]:
+    """Features that alone predict the target almost perfectly: {column: why}.
+
+    A number against a continuous target: rank correlation of at least LEAK_SCORE. Against
+    labels: one threshold on it (or, for a category, one label per value) gets at least
+    LEAK_SCORE of the rows right. Either way the model would learn the answer, not a rule.
+    """
+    import numpy as np
+
+    y = frame[target]
+    keep = y.notna()
+    found = {}
+    for name, column in roles.items():
+        if column.role not in ("number", "category"):
+            continue
+        x = frame.loc[keep, name]
+        if x.isna().mean() > 0.5 or len(x) < 20:
+            continue
+        if kind == "continuous":
+            if column.role != "number":
+                continue
+            rho = numbers(x).corr(numbers(y[keep]), method="spearman")
+            if rho == rho and abs(rho) >= LEAK_SCORE:
+                found[name] = f"its rank correlation with {target!r} is {rho:.3f}"
+            continue
+        labels = categories(y[keep]).to_numpy()
+        if column.role == "category":
+            values = categories(x)
+            if values.nunique() > len(values) / 10:
+                continue
+            table = frame.loc[keep].assign(_v=values.to_numpy(), _y=labels)
+            score = table.groupby("_v")["_y"].agg(lambda s: s.value_counts().iloc[0]).sum() / len(
+                table)
+            how = "knowing its value alone"
+        else:
+            score = _best_threshold_score(numbers(x).to_numpy(), labels)
+            how = "one threshold on it alone"
+        majority = float(np.max(np.unique(labels, return_counts=True)[1]) / len(labels))
+        if score >= LEAK_SCORE and score > majority + 0.5 * (1 - majority):
+            found[name] = f"{how} gets {score:.1%} of {target!r} right"
+    return found
+
+
+def _best_threshold_score(x, labels) -> float:
+    """The best accuracy of predicting the labels from x by cutting it into two ranges
+    (each range predicts its commonest label); missing x count as wrong."""
+    import numpy as np
+
+    ok = np.isfinite(x)
+    order = np.argsort(x[ok], kind="mergesort")
+    xs, ys = x[ok][order], labels[ok][order]
+    classes, codes = np.unique(ys, return_inverse=True)
+    onehot = np.eye(len(classes), dtype=np.int64)[codes]
+    left = np.cumsum(onehot, axis=0)
+    right = left[-1] - left
+    cut = np.r_[np.flatnonzero(np.diff(xs) > 0), len(xs) - 1]  # split only between values
+    correct = left[cut].max(axis=1) + right[cut].max(axis=1)
+    return float(correct.max() / len(x))
