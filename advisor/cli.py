@@ -355,6 +355,46 @@ def copy(
 
 
 # --------------------------------------------------------------------------------------
+# predict
+# --------------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def predict(
+    run_dir: Path = typer.Argument(..., help="the folder a finished training run wrote",
+                                   show_default=False),
+    data: str = typer.Option(None, "--data", help="the new data: a CSV of rows for a table "
+                             "model (columns in any order, extra columns ignored); an .npz with "
+                             "`x` or a folder of PNG/JPEG files for an image classifier; a CSV "
+                             "of recent history for a forecaster", show_default=False),
+    output: Path = typer.Option(None, "--output", "-o", help="write the predictions to this "
+                                "CSV file (default: CSV on stdout)", show_default=False),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace --output if it exists"),
+    as_json: bool = typer.Option(False, "--json", help="print the predictions as JSON records "
+                                 "(with --output: a JSON summary of what was written)"),
+) -> None:
+    """Predict new data with a finished run: `advisor predict RUN_DIR --data FILE`.
+
+    A table model returns the input rows with a `prediction` column added (classifiers also
+    a probability per class, named by label)."""
+    from advisor import predictions
+
+    if data is None:
+        fail(RecipeError("predict needs --data: the new rows to predict",
+                         hint=f"advisor predict {run_dir} --data new.csv",
+                         exit_code=ExitStatus.USAGE))
+    if output is not None and output.exists() and not overwrite:
+        fail(RecipeError(f"{output} exists", hint="choose another --output, or add --overwrite",
+                         exit_code=ExitStatus.USAGE))
+    info, frame = predictions.predict(run_dir, data)
+    predictions.write(frame, output, as_json=as_json, overwrite=overwrite)
+    if output is not None:
+        print(f"wrote {output}: {len(frame):,} prediction(s) from {info.name} run {run_dir}",
+              file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------
 # demo (what `make run` shows without a terminal)
 # --------------------------------------------------------------------------------------
 

@@ -80,8 +80,8 @@ RECIPES += (
     RecipeInfo(
         name="linear-regression",
         module="recipes.linear_regression",
-        description="Normalization -> Dense(1), mean squared error: predict a number from a "
-                    "table",
+        description="Preprocessing -> Dense(1), mean squared error: predict a number from a "
+                    "table of numbers, categories and dates, missing values and all",
         task="regression (basic prediction)",
         data="Auto MPG (shipped, complete): predict mpg; or your CSV",
         requires=TABULAR,
@@ -109,12 +109,22 @@ RECIPES += (
     RecipeInfo(
         name="logistic-regression",
         module="recipes.logistic_regression",
-        description="Normalization -> Dense(1, sigmoid), binary cross-entropy: yes or no from "
+        description="Preprocessing -> Dense(1, sigmoid), binary cross-entropy: yes or no from "
                     "a table",
         task="binary classification",
         data="breast cancer Wisconsin (shipped, complete): benign or malignant; or your CSV",
         requires=TABULAR,
         shipped=("breast_cancer.csv",),
+    ),
+    RecipeInfo(
+        name="softmax-regression",
+        module="recipes.softmax_regression",
+        description="Preprocessing -> Dense(k, softmax), cross-entropy: one of three or more "
+                    "classes from a table",
+        task="multi-class classification",
+        data="Palmer penguins (shipped, complete): which species; or your CSV",
+        requires=TABULAR,
+        shipped=("penguins.csv",),
     ),
     RecipeInfo(
         name="sgd-classifier",

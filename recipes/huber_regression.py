@@ -114,6 +114,14 @@ def evaluate(model, x_test, y_test: np.ndarray, config: Config | None = None) ->
 
 
 """
+## Predict
+
+`advisor predict RUN --data new.csv` calls this: the new rows, with the run's predictions.
+"""
+
+predict_run = family.predict_run
+
+"""
 ## Command line
 """
 

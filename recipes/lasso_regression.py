@@ -118,6 +118,14 @@ def summarize(model, table: family.Table, config: Config) -> dict:
 
 
 """
+## Predict
+
+`advisor predict RUN --data new.csv` calls this: the new rows, with the run's predictions.
+"""
+
+predict_run = family.predict_run
+
+"""
 ## Command line
 """
 

@@ -804,6 +804,15 @@ def predict_rows(run_dir: Path, frame, what: str = "--data"):
     return result
 
 
+def predict_run(run_dir: Path, source: str):
+    """`advisor predict`: the rows of the CSV `source` with the run's predictions added."""
+    layout = Path(run_dir) / COLUMNS_FILE
+    if not layout.is_file() or not (Path(run_dir) / "model.keras").is_file():
+        raise common.RecipeError(f"{run_dir} lacks {COLUMNS_FILE} or model.keras",
+                                 hint="predict with a complete run directory, copied whole")
+    return predict_rows(run_dir, data.read_csv(Path(source)))
+
+
 """
 ## Command line
 
@@ -949,7 +958,8 @@ def _main(recipe, argv: Sequence[str] | None) -> int:
         history = recipe.train(model, table.x_train, table.y_train, config,
                                verbose=0 if args.quiet else 1, run=run)
         seconds = time.perf_counter() - started
-        test = recipe.evaluate(model, table.x_test, table.y_test, config)
+        labelled = {"labels": table.labels} if table.task == "multiclass" else {}
+        test = recipe.evaluate(model, table.x_test, table.y_test, config, **labelled)
         summary = recipe.summarize(model, table, config) if hasattr(recipe, "summarize") else {}
         layout = {**model.schema, "recipe": recipe.NAME, "target": table.target,
                   "task": table.task, "labels": table.labels,

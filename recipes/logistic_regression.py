@@ -4,15 +4,18 @@
 # ///
 """
 Title: Logistic regression (binary classification)
-Description: Yes-or-no from a table: Normalization -> Dense(1, sigmoid), binary
+Description: Yes-or-no from a table: preprocessing -> Dense(1, sigmoid), binary
 cross-entropy, trained full-batch on breast cancer Wisconsin to tell benign from malignant.
 
 A member of the linear family (see recipes/linear_family.py): linear-regression with a
 sigmoid on the output and the binary cross-entropy loss. A light L2 penalty (`--l2`) keeps
 the weights finite when the classes can be separated perfectly, as they nearly can here;
-the default 0.001 is scikit-learn's LogisticRegression(C=1) on about 500 training rows
-(Keras' L2(l2) adds l2 * sum(w^2) to the mean loss; scikit-learn's C corresponds to
-l2 = 1 / (2 * C * rows)).
+the default is scikit-learn's LogisticRegression(C=1): Keras' L2(l2) adds l2 * sum(w^2) to
+the mean loss, and scikit-learn's C corresponds to l2 = 1 / (2 * C * training rows).
+
+The labels may be 0/1 or words in any spelling (`Yes`/`No`, `benign`/`malignant`): the
+class to detect is 1, true or yes, else the rarer one (`--positive-label` to choose), and
+the outputs name both.
 
 Run it:
 
@@ -45,7 +48,7 @@ DATA = family.BREAST_CANCER
 
 @dataclass
 class Config(family.Config):
-    l2: float = 1e-3        # L2 strength on the weights (0 for none)
+    l2: float | None = None  # L2 strength on the weights; None: 1 / (2 x training rows)
     threshold: float = 0.5  # predict 1 when the probability is at least this
 
 
@@ -75,10 +78,10 @@ def build_model(x_train, y_train: np.ndarray, config: Config | None = None,
     import keras
 
     config = config or Config()
+    l2 = config.l2 if config.l2 is not None else 1 / (2 * len(y_train))
     return family.build_model(x_train, y_train, "binary_crossentropy", config=config,
                               activation="sigmoid",
-                              kernel_regularizer=keras.regularizers.L2(config.l2) if config.l2
-                              else None,
+                              kernel_regularizer=keras.regularizers.L2(l2) if l2 else None,
                               metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
                               name="logistic_regression", roles=roles)
 
@@ -99,6 +102,14 @@ def evaluate(model, x_test, y_test: np.ndarray, config: Config | None = None) ->
 
 
 """
+## Predict
+
+`advisor predict RUN --data new.csv` calls this: the new rows, with the run's predictions.
+"""
+
+predict_run = family.predict_run
+
+"""
 ## Command line
 """
 
@@ -109,7 +120,8 @@ def parse_args(argv: Sequence[str] | None):
         NAME, "Fit a logistic regression (Normalization -> Dense 1 sigmoid, binary "
               "cross-entropy) to 0/1 labels.", DATA, defaults)
     parser.add_argument("--l2", type=common.non_negative_float, default=defaults.l2,
-                        help="L2 strength on the weights; 0 for none")
+                        help="L2 strength on the weights; 0 for none (default: 1 / (2 x "
+                             "training rows), scikit-learn's C=1)")
     parser.add_argument("--threshold", type=family.open_fraction,
                         default=defaults.threshold,
                         help="predict 1 when the probability is at least this")
