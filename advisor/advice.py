@@ -94,9 +94,13 @@ class Recommendation:
         recipe = self.rule.recipe
         if recipe and self.recipe_available:
             if self.profile is not None and self.rule.csv_options:
+                csv = shlex.quote(str(self.profile.path))
+                run_dir = shlex.quote(f"runs/{recipe}-{self.profile.path.stem}")
                 steps.append(f"advisor run {recipe} " + self.rule.csv_options.format(
-                    csv=shlex.quote(str(self.profile.path)),
-                    target=shlex.quote(self.profile.target)))
+                    csv=csv, target=shlex.quote(self.profile.target)) + f" --output {run_dir}")
+                if catalog.get(recipe).predicts_rows:
+                    steps.append(f"advisor predict {run_dir} --data {csv} "
+                                 "--output predictions.csv")
             steps += [f"advisor run {recipe}", f"advisor run {recipe} --help",
                       f"advisor copy {recipe} ./my-project"]
         if self.rule.estimator and not self.recipe_available:

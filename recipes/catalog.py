@@ -21,6 +21,11 @@ class RecipeInfo:
                                  "matplotlib")
     shipped: tuple[str, ...] = field(default=())  # files from datasets/ it needs offline
 
+    @property
+    def predicts_rows(self) -> bool:
+        """A table model: `advisor predict RUN --data FILE.csv` adds a prediction per row."""
+        return self.module in TABLE_MODELS
+
 
 RECIPES: tuple[RecipeInfo, ...] = (
     RecipeInfo(
@@ -137,6 +142,10 @@ RECIPES += (
         shipped=("make_big_csv.py",),
     ),
 )
+
+TABLE_MODELS = {f"recipes.{name}" for name in (
+    "linear_regression", "lasso_regression", "huber_regression", "logistic_regression",
+    "softmax_regression")}
 
 BY_NAME = {recipe.name: recipe for recipe in RECIPES}
 

@@ -214,16 +214,18 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
 
 def encode_target(series, task: str, what: str, positive: str | None = None):
     """The target as numbers the loss takes, and the class names for classifiers."""
-    kind = columns.target_kind(series)
     if task == "regression":
         values = columns.numbers(series)
         bad = series[values.isna()]
+        if len(bad) and values.notna().mean() < 0.5:
+            raise common.RecipeError(
+                f"{what} holds labels ({bad.iloc[0]!r}, ...), not numbers",
+                hint="predict labels with logistic-regression (two classes) or "
+                     "softmax-regression (three or more)")
         if len(bad):
-            hint = ("it holds labels: predict them with logistic-regression (two classes) or "
-                    "softmax-regression (three or more)") if kind != "continuous" else \
-                "fix or drop those rows"
             raise common.RecipeError(f"{what} is not a number in {len(bad)} row(s) "
-                                     f"({bad.iloc[0]!r})", hint=hint)
+                                     f"(line {bad.index[0] + 2}: {bad.iloc[0]!r})",
+                                     hint="fix or drop those rows")
         y = values.to_numpy(dtype="float32")
         if not np.isfinite(y).all():
             raise common.RecipeError(f"{what} holds infinite values",
@@ -240,7 +242,8 @@ def encode_target(series, task: str, what: str, positive: str | None = None):
             raise common.RecipeError(
                 f"{what} holds {len(labels)} classes ({shown}), not two",
                 hint="for three or more classes use softmax-regression"
-                     + ("; for a number use linear-regression" if kind == "continuous" else ""))
+                     + ("; for a number use linear-regression"
+                        if columns.target_kind(series) == "continuous" else ""))
         positive = positive if positive is not None else columns.positive_label(series)
         if positive not in labels:
             raise common.RecipeError(f"--positive-label {positive!r} is not one of {what}'s "

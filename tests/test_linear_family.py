@@ -1,5 +1,6 @@
 """The in-memory members of the linear family train on their shipped data and meet their
-scikit-learn oracle: the estimator of the same name, fitted to the same split.
+scikit-learn oracle: the estimator of the same name, fitted to the same split after the
+same preprocessing (tests/tabular_oracle.py).
 
 scikit-learn is a test dependency only: no recipe imports it.
 """
@@ -14,7 +15,6 @@ import numpy as np
 import pytest
 from sklearn import linear_model
 from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
-from sklearn.preprocessing import StandardScaler
 
 from recipes import (
     huber_regression,
@@ -22,9 +22,12 @@ from recipes import (
     linear_family,
     linear_regression,
     logistic_regression,
+    softmax_regression,
 )
+from tests import tabular_oracle
 
-RECIPES = [linear_regression, lasso_regression, huber_regression, logistic_regression]
+RECIPES = [linear_regression, lasso_regression, huber_regression, logistic_regression,
+           softmax_regression]
 
 
 def run(recipe, out, *argv, capsys=None):
@@ -35,10 +38,17 @@ def run(recipe, out, *argv, capsys=None):
 
 
 def oracle(estimator, table):
-    """scikit-learn on the same split, with the same standardisation."""
-    scaler = StandardScaler().fit(table.x_train)
-    estimator.fit(scaler.transform(table.x_train), table.y_train)
-    return estimator, estimator.predict(scaler.transform(table.x_test))
+    """scikit-learn on the same split, with the same preprocessing."""
+    model, predicted = tabular_oracle.fit_predict(estimator, table)
+    return model[-1], predicted
+
+
+def numeric_weights(metrics, sk, table):
+    """Our and scikit-learn's weights of the number columns (those are identifiable; a
+    category's one-hot weights trade off against the bias)."""
+    numbers = [c for c, r in table.roles.items() if r == "number"]
+    ours = np.array([metrics["coefficients"]["weights"][c] for c in numbers])
+    return ours, sk.coef_.ravel()[:len(numbers)]
 
 
 @pytest.fixture(scope="module")
@@ -49,26 +59,29 @@ def runs(tmp_path_factory):
 def test_linear_regression_matches_scikit_learn(runs):
     metrics, _ = run(linear_regression, runs / "linear")
     table = linear_regression.load_data()
+    assert table.roles["origin"] == "category"  # 1 = USA, 2 = Europe, 3 = Japan: not a quantity
     sk, predicted = oracle(linear_model.LinearRegression(), table)
     assert abs(metrics["test"]["r2"] - r2_score(table.y_test, predicted)) <= 0.02
     assert metrics["test"]["r2"] > 0.75  # a mean-only model scores 0
-    weights = np.array(list(metrics["coefficients"]["weights"].values()))
-    assert np.abs(weights - sk.coef_).max() < 0.05
+    ours, theirs = numeric_weights(metrics, sk, table)
+    assert np.abs(ours - theirs).max() < 0.05
     assert set(metrics["test"]) == {"mae", "mse", "rmse", "r2", "huber"}
     assert {p.name for p in (runs / "linear").iterdir()} == {
-        "model.keras", "history.csv", "predicted_vs_actual.png", "metrics.json",
-        "run-options.json"}
+        "model.keras", "columns.json", "history.csv", "predicted_vs_actual.png",
+        "metrics.json", "run-options.json"}
     assert (runs / "linear" / "predicted_vs_actual.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_saved_model_is_the_designed_one_and_predicts_like_the_run(runs):
+def test_saved_model_holds_its_preprocessing_and_predicts_like_the_run(runs):
     import keras
 
     model = keras.saving.load_model(runs / "linear" / "model.keras", safe_mode=True)
-    assert [type(layer).__name__ for layer in model.layers] == ["Normalization", "Dense"]
-    assert model.layers[1].units == 1
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert {"StringLookup", "Normalization", "FillMissing", "Dense"} <= kinds
+    assert model.get_layer("linear").units == 1
+    layout = json.loads((runs / "linear" / "columns.json").read_text())
     table = linear_regression.load_data()
-    r2 = r2_score(table.y_test, model.predict(table.x_test, verbose=0).ravel())
+    r2 = r2_score(table.y_test, linear_family.predict(model, table.x_test, layout))
     metrics = json.loads((runs / "linear" / "metrics.json").read_text())
     assert r2 == pytest.approx(metrics["test"]["r2"], abs=1e-4)
     history = (runs / "linear" / "history.csv").read_text().splitlines()
@@ -82,7 +95,8 @@ def test_lasso_drops_the_noise_and_keeps_what_scikit_learn_keeps(runs, capsys):
     table = linear_family.add_noise_features(lasso_regression.load_data(), 10)
     alpha = lasso_regression.Config().alpha
     sk, predicted = oracle(linear_model.Lasso(alpha=alpha), table)
-    sk_kept = [name for name, w in zip(table.feature_names, sk.coef_, strict=True) if w != 0]
+    numbers = [c for c, r in table.roles.items() if r == "number"]
+    sk_kept = [name for name, w in zip(numbers, sk.coef_, strict=False) if w != 0]
     kept = metrics["kept_features"]
     noise = [f"noise_{i}" for i in range(1, 11)]
     assert sum(name not in kept for name in noise) >= 9
@@ -96,7 +110,7 @@ def test_huber_resists_outliers_where_least_squares_does_not(runs):
     huber, _ = run(huber_regression, runs / "huber", "--corrupt-targets", "0.1")
     linear, _ = run(linear_regression, runs / "linear-corrupted", "--corrupt-targets", "0.1")
     table = linear_family.corrupt_targets(huber_regression.load_data(), 0.1)
-    _, predicted = oracle(linear_model.HuberRegressor(), table)
+    _, predicted = oracle(linear_model.HuberRegressor(max_iter=1000), table)
     sk_mae = mean_absolute_error(table.y_test, predicted)
     assert huber["test"]["mae"] < linear["test"]["mae"]
     assert huber["test"]["mae"] <= 1.10 * sk_mae
@@ -105,12 +119,14 @@ def test_huber_resists_outliers_where_least_squares_does_not(runs):
 
 def test_huber_with_scikit_learns_delta_finds_its_weights():
     table = linear_family.corrupt_targets(huber_regression.load_data(), 0.1)
-    sk, _ = oracle(linear_model.HuberRegressor(), table)
+    sk, _ = oracle(linear_model.HuberRegressor(max_iter=1000), table)
     config = huber_regression.Config(delta=1.35 * sk.scale_)
-    model = huber_regression.build_model(table.x_train, table.y_train, config)
+    model = huber_regression.build_model(table.x_train, table.y_train, config,
+                                         roles=table.roles)
     huber_regression.train(model, table.x_train, table.y_train, config, verbose=0)
-    weights = model.get_layer("linear").get_weights()[0].ravel()
-    assert np.abs(weights - sk.coef_).max() < 0.1
+    numbers = [c for c, r in table.roles.items() if r == "number"]
+    weights = model.get_layer("linear").get_weights()[0].ravel()[:len(numbers)]
+    assert np.abs(weights - sk.coef_[:len(numbers)]).max() < 0.1
 
 
 def test_logistic_regression_matches_scikit_learn(runs):
@@ -123,7 +139,23 @@ def test_logistic_regression_matches_scikit_learn(runs):
     assert {"precision", "recall", "f1", "roc_auc", "confusion_matrix"} <= set(test)
     matrix = np.array(test["confusion_matrix"])
     assert matrix.shape == (2, 2) and matrix.sum() == len(table.y_test)
+    assert metrics["labels"] == ["0", "1"]
     assert (runs / "logistic" / "roc_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_softmax_regression_tells_three_species_apart_like_scikit_learn(runs):
+    metrics, _ = run(softmax_regression, runs / "softmax")
+    table = softmax_regression.load_data()
+    assert table.roles["island"] == "category" and table.roles["sex"] == "category"
+    _, predicted = oracle(linear_model.LogisticRegression(max_iter=2000), table)
+    test = metrics["test"]
+    assert abs(test["accuracy"] - accuracy_score(table.y_test, predicted)) <= 0.02
+    assert test["accuracy"] > 0.9  # the commonest species: 0.44
+    assert metrics["labels"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert set(test["per_class"]) == {"Adelie", "Chinstrap", "Gentoo"}
+    assert all(v["recall"] > 0.8 for v in test["per_class"].values())
+    assert np.array(test["confusion_matrix"]).shape == (3, 3)
+    assert (runs / "softmax" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_split_is_fixed_and_stratified():
@@ -152,18 +184,25 @@ def test_binary_metrics_agree_with_scikit_learn():
     (lasso_regression, "mean_squared_error", "linear", "L1"),
     (huber_regression, "Huber", "linear", None),
     (logistic_regression, "binary_crossentropy", "sigmoid", "L2"),
+    (softmax_regression, "sparse_categorical_crossentropy", "softmax", "L2"),
 ])
-def test_one_model_four_losses(recipe, loss, activation, regularizer):
+def test_one_model_five_losses_on_your_own_arrays(recipe, loss, activation, regularizer):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 3)).astype("float32")
     y = (x[:, 0] > 0).astype("float32")
-    model = recipe.build_model(x, y, recipe.Config())
+    if recipe is softmax_regression:
+        y = np.digitize(x[:, 0], [-0.5, 0.5]).astype("int32")
+    model = recipe.build_model(x, y, recipe.Config())  # a plain array: columns x0, x1, x2
     dense = model.get_layer("linear")
-    assert [type(layer).__name__ for layer in model.layers] == ["Normalization", "Dense"]
+    assert [i.name for i in model.inputs] == ["x0", "x1", "x2"]
+    assert dense.units == (3 if recipe is softmax_regression else 1)
     assert dense.activation.__name__ == activation
     assert type(dense.kernel_regularizer).__name__ == (regularizer or "NoneType")
     assert loss in (model.loss if isinstance(model.loss, str) else type(model.loss).__name__)
-    assert np.allclose(model.layers[0].mean.numpy().ravel(), x.mean(axis=0), atol=1e-5)
+    mean = np.ravel([model.get_layer(f"standardize_x{i}").mean.numpy() for i in range(3)])
+    assert np.allclose(mean, x.mean(axis=0), atol=1e-5)
+    history = recipe.train(model, x, y, recipe.Config(epochs=3), verbose=0)
+    assert history["loss"][-1] < history["loss"][0]  # it learns from the arrays
 
 
 def test_full_reads_the_shipped_file_which_is_the_whole_dataset(capsys):
@@ -174,11 +213,17 @@ def test_full_reads_the_shipped_file_which_is_the_whole_dataset(capsys):
 
 @pytest.mark.parametrize("recipe, content, message", [
     (linear_regression, "a,b\n1,2\n3,4\n", "no column 'mpg'"),
-    (linear_regression, "x,mpg\n1,2\nred,4\n3,5\n", "column 'x' is not numeric (line 3: 'red')"),
+    (linear_regression, "x,mpg\n1,2\n2,red\n3,5\n", "target 'mpg' is not a number in 1 row(s) (line 3: 'red')"),
     (linear_regression, "", "is empty"),
-    (linear_regression, "x,mpg\n1,2\n,4\n3,5\n", "column 'x' has 1 missing values"),
-    (logistic_regression, "x,benign\n1,0\n2,1\n3,2\n4,1\n", "not binary 0/1 labels"),
-    (logistic_regression, "x,benign\n1,yes\n2,no\n", "column 'benign' is not numeric"),
+    (linear_regression, "x,mpg\n,2\n,4\n,5\n", "no column to predict 'mpg' from"),
+    (linear_regression, "id,mpg\n" + "".join(f"{i},{i % 7}\n" for i in range(1, 30)),
+     "no column to predict 'mpg' from (left out: id (identifier))"),
+    (linear_regression, "x,mpg\n1,\n2,\n", "target 'mpg' is missing in every row"),
+    (linear_regression, "x,mpg\n1,yes\n2,no\n3,yes\n", "holds labels ('yes', ...), not numbers"),
+    (logistic_regression, "x,benign\n1,0\n2,1\n3,2\n4,1\n", "holds 3 classes (0, 1, 2), not two"),
+    (logistic_regression, "x,benign\n1,yes\n2,yes\n", "holds only the label 'yes'"),
+    (softmax_regression, "x,species\n" + "".join(f"{i},{i * 1.5}\n" for i in range(60)),
+     "60 distinct values in 60 rows: too many classes"),
 ])
 def test_bad_csvs_are_one_line_errors(recipe, content, message, tmp_path, capsys):
     path = tmp_path / "data.csv"
@@ -219,12 +264,13 @@ def test_a_csv_of_your_own_with_another_target(tmp_path):
     assert metrics["config"]["batch_size"] == 32
 
 
-def test_importing_the_family_runs_nothing():
-    code = ("import sys, recipes.linear_regression, recipes.lasso_regression, "
-            "recipes.huber_regression, recipes.logistic_regression, recipes.sgd_classifier; "
-            "print('tensorflow' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_importing_a_recipe_trains_and_writes_nothing(tmp_path):
+    code = ("import recipes.linear_regression, recipes.lasso_regression, "
+            "recipes.huber_regression, recipes.logistic_regression, "
+            "recipes.softmax_regression, recipes.sgd_classifier")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert out.stdout == "" and list(tmp_path.iterdir()) == []
 
 
 def interrupt_after(monkeypatch, rounds: int):
