@@ -438,11 +438,20 @@ def build_model(x_sample: np.ndarray, y_sample: np.ndarray, config: Config | Non
     rate = config.learning_rate
     if total_steps:
         rate = keras.optimizers.schedules.CosineDecay(rate, total_steps, alpha=0.01)
-    return family.build_model(x_sample, y_sample, "binary_crossentropy", config=config,
-                              activation="sigmoid",
-                              optimizer=keras.optimizers.SGD(rate, momentum=config.momentum),
-                              metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-                              name="sgd_classifier")
+    normalize = keras.layers.Normalization(name="standardize")
+    normalize.adapt(x_sample)
+    model = keras.Sequential([
+        keras.Input(shape=(int(normalize.mean.shape[-1]),)),
+        normalize,
+        keras.layers.Dense(1, activation="sigmoid", kernel_initializer="zeros",
+                           bias_initializer=keras.initializers.Constant(
+                               family.starting_bias(y_sample, "sigmoid")), name="linear"),
+    ], name="sgd_classifier")
+    model.compile(optimizer=keras.optimizers.SGD(rate, momentum=config.momentum),
+                  loss="binary_crossentropy",
+                  metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+                  steps_per_execution=config.steps_per_execution)
+    return model
 
 
 """
