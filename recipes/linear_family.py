@@ -894,6 +894,10 @@ def make_parser(name: str, description: str, spec: TableSpec, config: Config):
                         default=config.test_fraction,
                         help="share of the rows held out for the test metrics")
     if spec.task == "regression":
+        parser.add_argument("--log-target", action="store_true",
+                            help="fit the logarithm of the target (for a positive target "
+                                 "spanning orders of magnitude, such as prices or salaries); "
+                                 "the saved model and the metrics are in the target's units")
         demo = parser.add_argument_group("demonstrations on any data")
         demo.add_argument("--noise-features", type=whole_number, default=0, metavar="N",
                           help="append N columns of pure noise (for feature selection)")
@@ -937,6 +941,26 @@ def describe_columns(table: Table) -> None:
               f"predict, add --drop {column}", file=sys.stderr)
 
 
+def log_of(table: Table) -> np.ndarray:
+    """The training targets' logarithm, for --log-target: every target must be above 0."""
+    low = min(float(table.y_train.min()), float(table.y_test.min()))
+    if low <= 0:
+        raise common.RecipeError(f"--log-target needs a target above 0, and {table.target!r} "
+                                 f"goes down to {low:g}",
+                                 hint="leave out --log-target, or predict a positive quantity")
+    return np.log(table.y_train).astype("float32")
+
+
+def exponential_of(model):
+    """The model trained on log(target), answering in the target's own units: its output
+    through keras.activations.exponential, so the saved model needs no undoing."""
+    outputs = keras.layers.Activation("exponential", name="from_log")(model.outputs[0])
+    wrapped = keras.Model(model.inputs, outputs, name=model.name)
+    wrapped.schema, wrapped.encoded_names, wrapped.encoded_columns = (
+        model.schema, model.encoded_names, model.encoded_columns)
+    return wrapped
+
+
 def main(recipe, argv: Sequence[str] | None) -> int:
     """The whole run for a recipe module: parse, load, build, train, evaluate, write.
 
@@ -956,11 +980,14 @@ def _main(recipe, argv: Sequence[str] | None) -> int:
 
     with common.open_run_dir(args.output, recipe.NAME, resume=args.resume is not None) as run:
         engine.save_run_options(run, args._argv)
-        model = recipe.build_model(table.x_train, table.y_train, config, roles=table.roles)
+        y_fit = log_of(table) if getattr(args, "log_target", False) else table.y_train
+        model = recipe.build_model(table.x_train, y_fit, config, roles=table.roles)
         started = time.perf_counter()
-        history = recipe.train(model, table.x_train, table.y_train, config,
+        history = recipe.train(model, table.x_train, y_fit, config,
                                verbose=0 if args.quiet else 1, run=run)
         seconds = time.perf_counter() - started
+        if y_fit is not table.y_train:
+            model = exponential_of(model)
         labelled = {"labels": table.labels} if table.task == "multiclass" else {}
         test = recipe.evaluate(model, table.x_test, table.y_test, config, **labelled)
         summary = recipe.summarize(model, table, config) if hasattr(recipe, "summarize") else {}
@@ -978,6 +1005,7 @@ def _main(recipe, argv: Sequence[str] | None) -> int:
             "left_out": table.left_out,
             "probable_leaks": table.leaks,
             "rows_without_target": table.dropped_rows,
+            "log_target": y_fit is not table.y_train,
             "train_examples": int(len(table.y_train)),
             "test_examples": int(len(table.y_test)),
             "config": asdict(config),

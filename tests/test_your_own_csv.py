@@ -197,3 +197,33 @@ def test_an_unfinished_or_foreign_run_directory_is_refused(penguin_run, tmp_path
     result = advisor("predict", str(penguin_run), "--data", str(DATA / "penguins.csv"),
                      "--output", str(out))
     assert result.exit_code == 2 and out.read_text() == "keep me"
+
+
+def test_log_target_fits_a_target_spanning_orders_of_magnitude(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    price = np.exp(2 + 1.2 * x[:, 0] - 0.8 * x[:, 1] + rng.normal(scale=0.1, size=400))
+    path = tmp_path / "prices.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "price": price}).to_csv(path, index=False)
+    options = ["--data", str(path), "--target", "price", "--quiet"]
+    assert linear_regression.main([*options, "--output", str(tmp_path / "plain")]) == 0
+    assert linear_regression.main([*options, "--output", str(tmp_path / "log"),
+                                   "--log-target"]) == 0
+    plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    logged = json.loads((tmp_path / "log" / "metrics.json").read_text())
+    assert logged["log_target"] and logged["test"]["r2"] > 0.95 > plain["test"]["r2"] + 0.05
+    result = linear_family.predict_rows(tmp_path / "log", pd.read_csv(path))
+    assert np.median(np.abs(result["prediction"] / price - 1)) < 0.15  # in the target's units
+
+
+def test_log_target_refuses_a_target_that_is_not_positive(tmp_path, capsys):
+    code = linear_regression.main(["--data", str(DATA / "autompg.csv"), "--target",
+                                   "acceleration", "--log-target", "--quiet",
+                                   "--output", str(tmp_path / "run")])
+    assert code == 0  # acceleration is positive: allowed
+    path = tmp_path / "signed.csv"
+    path.write_text("a,y\n" + "".join(f"{i * 0.37 % 5:.2f},{i - 5}\n" for i in range(30)))
+    code = linear_regression.main(["--data", str(path), "--target", "y", "--log-target",
+                                   "--output", str(tmp_path / "bad")])
+    assert code == 1 and "--log-target needs a target above 0" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
