@@ -459,6 +459,7 @@ def classification_table(names: Sequence, name_column: str, probabilities,
                           f"{len(class_names)} class names", hint="the run directory is "
                           "damaged; copy it again whole")
     best = probabilities.argmax(axis=1)
+    probabilities = probabilities.astype("float32")  # the model's own precision, shortly printed
     table = pd.DataFrame({name_column: list(names),
                           "label": [str(class_names[i]) for i in best],
                           "probability": probabilities[np.arange(len(best)), best]})

@@ -336,17 +336,18 @@ def images_to_predict(source: str | Path, shape: Sequence[int]
 
     An .npz holds `x`, (N, height, width) or (N, height, width, channels), at the model's
     size, pixels 0-255 (or 0-1, scaled up as training does). A folder (searched with its
-    subfolders) or a single PNG/JPEG file is read with Keras' `load_img`, resized to the
-    model's size. Grey and colour become whichever the model takes; an alpha channel is
-    dropped.
+    subfolders, leaving hidden files out) or a single PNG/JPEG file is read with Keras'
+    `load_img`, resized to the model's size. Grey and colour become whichever the model
+    takes; an alpha channel is dropped.
     """
     height, width, channels = (int(size) for size in shape)
     path = Path(source)
     if not path.exists():
         raise RecipeError(f"--data {source}: no such file or directory", hint=PREDICT_IMAGES_HINT)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*")
-                       if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        files = sorted(p for p in path.rglob("*")  # hidden ones (._x.png, .cache/) left out
+                       if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
         if not files:
             raise RecipeError(f"--data {path} holds no PNG or JPEG files",
                               hint=PREDICT_IMAGES_HINT)

@@ -514,9 +514,12 @@ def predict_run(run_dir: Path, source: str):
     ahead = [end + horizon - (rows - 1) for end in ends]
     table = {}
     if series.times is not None and step is not None:
-        table[time_col] = [str(series.times[-1] + k * step) for k in ahead]
+        times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
+        daily = (times == times.normalize()).all() and (series.times == series.times.normalize()
+                                                        ).all()
+        table[time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
     table["steps_ahead"] = ahead
-    table["forecast"] = forecast.astype("float64")
+    table["forecast"] = forecast  # float32, as the model computes it
     return pd.DataFrame(table)
 
 

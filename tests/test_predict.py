@@ -87,6 +87,7 @@ def test_conv2d_labels_a_folder_of_colour_pngs_like_the_array(conv_run, tmp_path
         else:
             picture.resize((56, 56), Image.NEAREST).save(folder / "more" / f"{i:02d}.png")
     (folder / "notes.txt").write_text("not an image")
+    (folder / "._00.png").write_bytes(b"resource fork of 00.png, hidden")
     result = predict(conv_run, "--data", folder, "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
