@@ -515,8 +515,8 @@ def predict_run(run_dir: Path, source: str):
     table = {}
     if series.times is not None and step is not None:
         times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
-        daily = (times == times.normalize()).all() and (series.times == series.times.normalize()
-                                                        ).all()
+        stamps = series.times.append(times)
+        daily = bool((stamps == stamps.normalize()).all())  # dates without a time of day
         table[time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
     table["steps_ahead"] = ahead
     table["forecast"] = forecast  # float32, as the model computes it

@@ -64,10 +64,16 @@ def _accuracy_from_cli(run, dataset, tmp_path):
 
 
 def test_mnist_labels_of_the_test_images_score_what_the_run_measured(mnist_run, tmp_path):
-    accuracy, _ = _accuracy_from_cli(mnist_run, "mnist", tmp_path)
+    accuracy, grey = _accuracy_from_cli(mnist_run, "mnist", tmp_path)
     recorded = json.loads((mnist_run / "metrics.json").read_text())["test"]["accuracy"]
     assert recorded >= 0.7  # one epoch on 2,000 digits (about 0.8); chance is 0.1
     assert abs(accuracy - recorded) <= 0.01
+    # the same digits as RGB floats in [0, 1]: turned back into the grey 0-255 of training
+    x = data.load_images("sample", "mnist").x_test[:50].astype("float32") / 255
+    np.savez(tmp_path / "rgb.npz", x=np.repeat(x, 3, axis=-1))
+    result = predict(mnist_run, "--data", tmp_path / "rgb.npz", "--json")
+    assert result.exit_code == 0, result.output
+    assert [row["label"] for row in json.loads(result.stdout)] == list(grey["label"][:50])
 
 
 def test_conv2d_labels_a_folder_of_colour_pngs_like_the_array(conv_run, tmp_path):
