@@ -377,7 +377,10 @@ def predict(
     """Predict new data with a finished run: `advisor predict RUN_DIR --data FILE`.
 
     A table model returns the input rows with a `prediction` column added (classifiers also
-    a probability per class, named by label)."""
+    a probability per class, named by label).
+
+    An image classifier returns one row per image: its label and probabilities. A forecaster
+    returns the steps after the history, up to its horizon, with their times."""
     from advisor import predictions
 
     if data is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -50,10 +51,16 @@ def predict(run_dir: Path, data: str | None):
     """The predictions of the run in `run_dir` for `data`, as a pandas DataFrame."""
     info = finished_run(run_dir)
     module = importlib.import_module(info.module)
+    if not hasattr(module, "predict_run") and hasattr(module, "generate_main"):
+        saved = sorted(run_dir.glob("*.keras"))
+        model = shlex.quote(str(saved[0] if saved else run_dir / "generator.keras"))
+        raise RecipeError(f"a {info.name} run draws new images; it does not predict from data",
+                          hint=f"advisor generate {info.name} --model {model} --label L "
+                               "--count N --output FILE.png", exit_code=ExitStatus.USAGE)
     if not hasattr(module, "predict_run"):
         raise RecipeError(f"recipe {info.name!r} does not predict from new data",
-                          hint="generative recipes draw samples: `advisor generate "
-                               f"{info.name} --help`", exit_code=ExitStatus.USAGE)
+                          hint=f"see `advisor run {info.name} --help` for what it does",
+                          exit_code=ExitStatus.USAGE)
     return info, module.predict_run(run_dir, data)
 
 

@@ -409,6 +409,66 @@ def to_jsonable(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------
+# Predicting with a finished run
+# --------------------------------------------------------------------------
+
+
+def load_finished_run(run_dir: Path | str, recipe: str, model_file: str = "model.keras"):
+    """(metrics.json, model) of a finished run of `recipe`, the model loaded with safe_mode
+    on; a run that is unfinished, incomplete or of another recipe is a RecipeError."""
+    run_dir = Path(run_dir)
+    metrics_path = run_dir / "metrics.json"
+    if not metrics_path.is_file():
+        raise RecipeError(f"{run_dir} holds no finished run",
+                          hint=f"train one first with `advisor run {recipe}`, then predict "
+                               "with its folder")
+    try:
+        metrics = json.loads(metrics_path.read_text())
+        name = metrics["recipe"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise RecipeError(f"{metrics_path} is damaged or not a keras-recipes run",
+                          hint="give the folder a training run wrote") from None
+    if name != recipe:
+        raise RecipeError(f"{run_dir} is a {name} run, not a {recipe} run",
+                          hint=f"`advisor predict {run_dir}` reads the recipe from the run")
+    model_path = run_dir / model_file
+    if not model_path.is_file():
+        raise RecipeError(f"{run_dir} lacks {model_file}",
+                          hint="predict with a complete run directory, copied whole")
+    import keras
+
+    try:
+        model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
+    except Exception as error:  # a damaged or truncated file, a newer format
+        reason = " ".join(str(error).split())[:120]
+        raise RecipeError(f"{model_path} cannot be loaded ({type(error).__name__}: {reason})",
+                          hint="copy the run directory again; the file may be damaged") from None
+    return metrics, model
+
+
+def classification_table(names: Sequence, name_column: str, probabilities,
+                         class_names: Sequence[str]):
+    """One row per example: its name, the most probable label, that label's probability,
+    then the probability of every class (`probability_<class>`)."""
+    import numpy as np
+    import pandas as pd
+
+    probabilities = np.asarray(probabilities, dtype="float64")
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(class_names):
+        raise RecipeError(f"the model gives {probabilities.shape[-1]} class probabilities for "
+                          f"{len(class_names)} class names", hint="the run directory is "
+                          "damaged; copy it again whole")
+    best = probabilities.argmax(axis=1)
+    probabilities = probabilities.astype("float32")  # the model's own precision, shortly printed
+    table = pd.DataFrame({name_column: list(names),
+                          "label": [str(class_names[i]) for i in best],
+                          "probability": probabilities[np.arange(len(best)), best]})
+    for i, name in enumerate(class_names):
+        table[f"probability_{name}"] = probabilities[:, i]
+    return table
+
+
+# --------------------------------------------------------------------------
 # Showing results
 # --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ Run it:
     python -m recipes.conv2d_classifier --dataset mnist # shipped MNIST sample
     python -m recipes.conv2d_classifier --data /usr/share/datasets/fashion-mnist
     python -m recipes.conv2d_classifier --data full --dataset cifar10 --augment
+    advisor predict runs/conv2d-classifier-<timestamp> --data images.npz  # array x
 
 Or use it from your own code on your own arrays (uint8 images, N x height x width x channels):
 
@@ -33,6 +34,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -234,6 +236,27 @@ def plot_misclassified(x: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
                  if total else "No misclassified test images")
     fig.tight_layout()
     return fig
+
+
+"""
+## Predict
+
+A finished run labels new images. model.keras takes pixels scaled to [0, 1], as
+`to_dataset` scales them, and metrics.json names the classes, so the run directory alone is
+enough: `advisor predict RUN_DIR --data images.npz` (an array `x`) or `--data folder/` (PNG
+or JPEG files, resized to the model's input).
+"""
+
+
+def predict_run(run_dir: Path, source: str):
+    """`advisor predict`: one row per image of `source` (its index in `x`, or its file), with
+    the predicted label, its probability and the probability of every class."""
+    metrics, model = common.load_finished_run(run_dir, NAME)
+    x, names, name_column = data.images_to_predict(source, model.input_shape[1:])
+    labels = np.zeros(len(x), dtype="int32")
+    probabilities = model.predict(to_dataset(x, labels, 1024, shuffle=False), verbose=0)
+    return common.classification_table(names, name_column, probabilities,
+                                       metrics["class_names"])
 
 
 """

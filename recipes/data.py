@@ -322,6 +322,123 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | 
 
 
 # --------------------------------------------------------------------------
+# New images to classify (`advisor predict`)
+# --------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+PREDICT_IMAGES_HINT = "give an .npz holding an array x, a folder of PNG/JPEG files, or one file"
+
+
+def images_to_predict(source: str | Path, shape: Sequence[int]
+                      ) -> tuple[np.ndarray, list, str]:
+    """New images for a model that takes `shape` (height, width, channels), as uint8 NHWC
+    like the training images, with what names each: (images, names, "index" or "file").
+
+    An .npz holds `x`, (N, height, width) or (N, height, width, channels), at the model's
+    size, pixels 0-255 (or 0-1, scaled up as training does). A folder (searched with its
+    subfolders, leaving hidden files out) or a single PNG/JPEG file is read with Keras'
+    `load_img`, resized to the model's size. Grey and colour become whichever the model
+    takes; an alpha channel is dropped.
+    """
+    height, width, channels = (int(size) for size in shape)
+    path = Path(source)
+    if not path.exists():
+        raise RecipeError(f"--data {source}: no such file or directory", hint=PREDICT_IMAGES_HINT)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*")  # hidden ones (._x.png, .cache/) left out
+                       if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not files:
+            raise RecipeError(f"--data {path} holds no PNG or JPEG files",
+                              hint=PREDICT_IMAGES_HINT)
+        names = [p.relative_to(path).as_posix() for p in files]
+        return _read_image_files(files, height, width, channels), names, "file"
+    if path.stat().st_size == 0:
+        raise RecipeError(f"--data {path} is empty", hint=PREDICT_IMAGES_HINT)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return _read_image_files([path], height, width, channels), [path.name], "file"
+    if path.suffix.lower() != ".npz":
+        raise RecipeError(f"--data {path} is not an .npz file, an image or a folder",
+                          hint=PREDICT_IMAGES_HINT)
+    x = _read_x(path)
+    if x.shape[1:3] != (height, width):
+        raise RecipeError(f"{path}: x holds {x.shape[1]}x{x.shape[2]} images; the model takes "
+                          f"{height}x{width}",
+                          hint=f"resize them to {height}x{width} first, or save them as PNG "
+                               "files in a folder (which are resized)")
+    x = _as_nhwc(x)  # as training saw them: uint8, 0-1 floats scaled up
+    return _to_channels(x, channels, str(path)), list(range(len(x))), "index"
+
+
+def _read_x(path: Path) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "x" not in archive.files:
+                held = ", ".join(archive.files) or "nothing"
+                raise RecipeError(f"{path} has no array x (it holds {held})",
+                                  hint="save the images to predict with np.savez(path, x=images)")
+            x = archive["x"]
+    except RecipeError:
+        raise
+    except Exception as error:  # zipfile.BadZipFile, ValueError (pickled objects), OSError
+        raise RecipeError(f"{path} is not a readable .npz file ({type(error).__name__})",
+                          hint="save the images to predict with np.savez(path, x=images)"
+                          ) from None
+    if x.ndim not in (3, 4) or len(x) == 0:
+        raise RecipeError(f"{path}: x has shape {x.shape}",
+                          hint="x must hold one or more images: (N, height, width) or "
+                               "(N, height, width, channels)")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise RecipeError(f"{path}: x is not numeric ({x.dtype})",
+                          hint="store pixel values as numbers 0-255")
+    if not np.isfinite(x).all():
+        raise RecipeError(f"{path}: x holds NaN or infinite values",
+                          hint="store pixel values as numbers 0-255")
+    return x
+
+
+def _to_channels(x: np.ndarray, channels: int, source: str) -> np.ndarray:
+    """uint8 NHWC images with the model's number of channels: grey repeated into RGB,
+    RGB to grey by ITU-R 601 luma (as Pillow's convert("L")), alpha dropped."""
+    have = x.shape[-1]
+    if have == 4:
+        x, have = x[..., :3], 3
+    if have == channels:
+        return x
+    if have == 1 and channels == 3:
+        return np.repeat(x, 3, axis=-1)
+    if have == 3 and channels == 1:
+        grey = x.astype("float32") @ np.array([0.299, 0.587, 0.114], dtype="float32")
+        return np.clip(np.rint(grey), 0, 255).astype(np.uint8)[..., None]
+    raise RecipeError(f"{source}: images have {have} channels; the model takes {channels} "
+                      f"({'grey' if channels == 1 else 'colour'})",
+                      hint="give grey (1 channel) or colour (3 channels, RGB) images")
+
+
+def _read_image_files(files: Sequence[Path], height: int, width: int,
+                      channels: int) -> np.ndarray:
+    import keras
+
+    if channels not in (1, 3):
+        raise RecipeError(f"the model takes images of {channels} channels",
+                          hint="image files can feed models of 1 (grey) or 3 (RGB) channels; "
+                               "give an .npz with an array x instead")
+    mode = "grayscale" if channels == 1 else "rgb"
+    images = np.empty((len(files), height, width, channels), dtype=np.uint8)
+    for i, file in enumerate(files):
+        try:
+            image = keras.utils.load_img(file, color_mode=mode, target_size=(height, width),
+                                         interpolation="bilinear")
+        except Exception as error:  # PIL.UnidentifiedImageError, OSError, truncated files
+            raise RecipeError(f"{file} is not a readable image ({type(error).__name__})",
+                              hint="re-save it as PNG or JPEG, or move it out of the folder"
+                              ) from None
+        array = keras.utils.img_to_array(image, dtype="float32")
+        images[i] = np.clip(np.rint(array), 0, 255).astype(np.uint8)
+    return images
+
+
+# --------------------------------------------------------------------------
 # CSV files
 # --------------------------------------------------------------------------
 
@@ -397,6 +514,7 @@ class Series:
     source: str
     times: object = None  # pandas.DatetimeIndex, or None when rows are in time order
     notes: list[str] = field(default_factory=list)
+    time_col: str | None = None  # the column the times came from
 
     @property
     def columns(self) -> list[str]:
@@ -415,7 +533,7 @@ class Series:
             return self
         times = None if self.times is None else self.times[::n]
         return Series(self.frame.iloc[::n].reset_index(drop=True), self.target, self.source,
-                      times, list(self.notes))
+                      times, list(self.notes), self.time_col)
 
 
 def load_series(source: str = "sample", *, target: str | None = None,
@@ -534,7 +652,7 @@ def series_from_frame(frame, *, target: str | None, time_col: str | None,
     values = pd.DataFrame({name: numeric(name) for name in names})
     if len(values) < 2:
         raise RecipeError(f"{source} has {len(values)} row", hint="give a longer series")
-    return Series(values, target, source, times, notes)
+    return Series(values, target, source, times, notes, time_col)
 
 
 def _load_jena():

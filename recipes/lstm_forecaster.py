@@ -15,6 +15,7 @@ Run it:
     python -m recipes.lstm_forecaster --data full                  # Jena climate, hourly
     python -m recipes.lstm_forecaster --data datasets/seattle_weather.csv --time-col date \\
         --target temp_max --features temp_min,precipitation,wind
+    advisor predict runs/lstm-forecaster-<timestamp> --data recent.csv   # the next values
 
 Or use it from your own code:
 
@@ -444,6 +445,85 @@ def print_scores(title: str, test: dict, as_json: bool, full: dict) -> None:
 
 
 """
+## Forecast from recent history
+
+A finished run forecasts from a CSV of recent observations: model.keras holds the window
+length, the normalisation and the way back to the target's units; metrics.json names the
+columns, the time column, the time step and the horizon. The window ending at the last row
+forecasts `horizon` steps ahead; the windows ending one, two, ... rows earlier forecast the
+steps between, so the answer holds every step not yet observed up to the horizon (as many
+as the history has windows for).
+"""
+
+# Runs written before metrics.json recorded their time column used the source's default.
+DEFAULT_TIME_COLUMNS = {"sample:taylor": data.SERIES["sample"][1],
+                        "full:jena-climate": data.SERIES["full"][1]}
+
+
+def duration(step) -> str:
+    """A time step in words: "30 min", "1 h", "7 days"."""
+    seconds = step.total_seconds()
+    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {'day' if unit == 'days' and count == 1 else unit}"
+    return str(step)
+
+
+def predict_run(run_dir: Path, source: str):
+    """`advisor predict`: the forecasts following the history in the CSV `source`, one row
+    per step ahead (with its time, when the run had a time column), in the target's units."""
+    import pandas as pd
+
+    metrics, model = common.load_finished_run(run_dir, NAME)
+    window = int(model.input_shape[1])
+    horizon = int(metrics["horizon"])
+    columns = [str(c) for c in metrics["features"]]  # the target first
+    time_col = metrics.get("time_column", DEFAULT_TIME_COLUMNS.get(metrics.get("data")))
+    step = pd.Timedelta(metrics["step"]) if metrics.get("step") else None
+    frame = data.read_csv(source)
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    needed = ([time_col] if time_col else []) + columns
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise common.RecipeError(f"{source} has no column {missing[0]!r}",
+                                 hint="give recent history with the columns the run was "
+                                      f"trained on: {', '.join(needed)}")
+    if int(model.input_shape[2]) != len(columns):
+        raise common.RecipeError(f"{run_dir}: the model reads {model.input_shape[2]} columns, "
+                                 f"metrics.json names {len(columns)}",
+                                 hint="the run directory is damaged; copy it again whole")
+    every = f", one row every {duration(step)}" if step is not None else ""
+    if len(frame) < window:
+        raise common.RecipeError(
+            f"{source} has {len(frame)} row(s) of history; the model needs at least {window} "
+            "(one window)", hint=f"give the last {window} or more observations{every}")
+    series = data.series_from_frame(frame[needed], target=columns[0], time_col=time_col,
+                                    features=columns[1:], source=str(source))
+    for note in series.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if step is not None and series.step is not None and series.step != step:
+        raise common.RecipeError(f"{source} has one row every {duration(series.step)}; the "
+                                 f"model was trained on one every {duration(step)}",
+                                 hint=f"give the history at the model's step{every}")
+    values = series.frame.to_numpy(dtype="float32")
+    rows = len(values)
+    ends = range(max(window - 1, rows - horizon), rows)  # windows whose target is still ahead
+    windows = np.stack([values[end - window + 1:end + 1] for end in ends])
+    forecast = model.predict(windows, verbose=0).reshape(-1)
+    ahead = [end + horizon - (rows - 1) for end in ends]
+    table = {}
+    if series.times is not None and step is not None:
+        times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
+        stamps = series.times.append(times)
+        daily = bool((stamps == stamps.normalize()).all())  # dates without a time of day
+        table[time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
+    table["steps_ahead"] = ahead
+    table["forecast"] = forecast  # float32, as the model computes it
+    return pd.DataFrame(table)
+
+
+"""
 ## Command line
 """
 
@@ -526,6 +606,7 @@ def _main(argv: Sequence[str] | None) -> int:
             "data": series.source,
             "target": series.target,
             "features": series.columns,
+            "time_column": series.time_col,
             "rows": int(len(prepared.values)),
             "step": str(series.step) if series.step is not None else None,
             "window": prepared.window,

@@ -12,6 +12,7 @@ Run it:
     python -m recipes.mnist_fnn                      # shipped MNIST sample, 5 epochs
     python -m recipes.mnist_fnn --dataset fashion-mnist --data /usr/share/datasets/fashion-mnist
     python -m recipes.mnist_fnn --data full          # full MNIST via keras.datasets
+    advisor predict runs/mnist-fnn-<timestamp> --data digits/   # label PNG/JPEG files
 
 Or use it from your own code on your own arrays:
 
@@ -30,6 +31,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -143,6 +145,27 @@ Accuracy plus macro-averaged precision, recall and F1 and the confusion matrix.
 def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, num_classes: int) -> dict:
     probabilities = model.predict(to_dataset(x_test, y_test, 1024, shuffle=False), verbose=0)
     return common.classification_metrics(y_test, probabilities.argmax(axis=1), num_classes)
+
+
+"""
+## Predict
+
+A finished run labels new images. model.keras takes pixels scaled to [0, 1], as
+`to_dataset` scales them, and metrics.json names the classes, so the run directory alone is
+enough: `advisor predict RUN_DIR --data images.npz` (an array `x`) or `--data folder/` (PNG
+or JPEG files, resized to the model's input).
+"""
+
+
+def predict_run(run_dir: Path, source: str):
+    """`advisor predict`: one row per image of `source` (its index in `x`, or its file), with
+    the predicted label, its probability and the probability of every class."""
+    metrics, model = common.load_finished_run(run_dir, NAME)
+    x, names, name_column = data.images_to_predict(source, model.input_shape[1:])
+    labels = np.zeros(len(x), dtype="int32")
+    probabilities = model.predict(to_dataset(x, labels, 1024, shuffle=False), verbose=0)
+    return common.classification_table(names, name_column, probabilities,
+                                       metrics["class_names"])
 
 
 """
