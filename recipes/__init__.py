@@ -5,3 +5,7 @@ recipes, with what each one is for, is plain data in `recipes.catalog`.
 """
 
 __version__ = "0.1.0"
+
+from recipes import quiet as _quiet  # noqa: E402
+
+_quiet.install()  # TensorFlow's start-up chatter stays off the terminal (see quiet.py)
