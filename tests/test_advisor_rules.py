@@ -84,7 +84,7 @@ KNOWN_CASES = [
     ({**TABULAR_NUMBER, "rows": 2_000_000}, "big-data-regression", None),
     ({**TABULAR_NUMBER, "fits_in_memory": False}, "big-data-regression", None),
     ({**TABULAR_CATEGORY, "classes": 2}, "binary-classification", "logistic-regression"),
-    ({**TABULAR_CATEGORY, "classes": 7}, "multiclass-classification", None),
+    ({**TABULAR_CATEGORY, "classes": 7}, "multiclass-classification", "softmax-regression"),
     ({**TABULAR_CATEGORY, "classes": 2, "rows": 100_000}, "big-data-classification",
      "sgd-classifier"),
     ({**TABULAR_CATEGORY, "classes": 2, "fits_in_memory": False}, "big-data-classification",
