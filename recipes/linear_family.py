@@ -187,7 +187,11 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
             left_out[column] = "dropped with --drop"
         elif role.role in columns.USED:
             used.append(column)
-        elif features and role.role not in ("empty", "constant"):
+        elif features and role.role in ("empty", "constant"):
+            raise common.RecipeError(f"--features names {column!r}, which is {role.why}",
+                                     hint="a column the model can learn from varies: name "
+                                          "another, or leave it out")
+        elif features:
             used.append(column)  # named with --features: the user knows it is a feature
             roles[column] = columns.Column(column, "category", "named with --features")
         else:

@@ -227,3 +227,17 @@ def test_log_target_refuses_a_target_that_is_not_positive(tmp_path, capsys):
                                    "--output", str(tmp_path / "bad")])
     assert code == 1 and "--log-target needs a target above 0" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_an_empty_column_is_left_out_and_naming_it_is_an_error(tmp_path, capsys):
+    frame = pd.read_csv(DATA / "carseats.csv")
+    frame["Notes"] = np.nan
+    path = tmp_path / "carseats.csv"
+    frame.to_csv(path, index=False)
+    table = linear_regression.load_data(str(path), "Sales")
+    assert table.left_out["Notes"] == "empty: missing in every row"
+    code = linear_regression.main(["--data", str(path), "--target", "Sales", "--features",
+                                   "Price,Notes", "--output", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[0] == "error: --features names 'Notes', which is missing in every row"
+    assert err[1].startswith("hint: ") and not (tmp_path / "run").exists()
