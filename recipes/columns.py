@@ -75,7 +75,9 @@ def classify_column(series, name: str) -> Column:
     if present.empty:
         return column("empty", "missing in every row")
     if distinct == 1:
-        return column("constant", f"the same value ({present.iloc[0]!r}) in every row")
+        value = present.iloc[0]
+        value = value.item() if hasattr(value, "item") else value  # 3.0, not np.float64(3.0)
+        return column("constant", f"the same value ({value!r}) in every row")
     if pd.api.types.is_bool_dtype(present):
         return column("category", "true/false values")
     if pd.api.types.is_datetime64_any_dtype(present):

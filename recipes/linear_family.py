@@ -196,6 +196,12 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
             roles[column] = columns.Column(column, "category", "named with --features")
         else:
             left_out[column] = f"{role.role}: {role.why}"
+    for column in chosen:
+        if roles[column].role in ("number", "constant") and np.isinf(
+                columns.numbers(frame[column])).any():
+            raise common.RecipeError(f"{path}: column {column!r} holds infinite values",
+                                     hint="replace them with numbers, or leave the cells empty "
+                                          "(missing values are filled in)")
     if not used:
         shown_out = ", ".join(f"{c} ({why.partition(':')[0]})" for c, why in left_out.items())
         raise common.RecipeError(
