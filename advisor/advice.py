@@ -20,6 +20,7 @@ class Answers:
 
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # said about the answers ("not sure")
 
     def set(self, key: str, value: Any, source: str) -> None:
         self.values[key] = value
@@ -32,14 +33,28 @@ class Answers:
                 self.set(key, value, source if isinstance(source, str) else source[key])
 
 
-def infer(answers: Answers, knowledge: Knowledge) -> None:
-    """Answers that follow from others: many features per row suggest feature selection."""
+BYTES_PER_CELL = 8  # a float64 in memory
+
+
+def infer(answers: Answers, knowledge: Knowledge, memory: int | None = None) -> None:
+    """Answers that follow from others: many features per row suggest feature selection;
+    rows x features numbers fit in memory when they take well under what is free."""
     rows, features = answers.values.get("rows"), answers.values.get("features")
     if answers.values.get("feature_selection") is None and rows and features:
         many = features >= knowledge.thresholds["many_features_per_row"] * rows
         answers.set("feature_selection", many,
                     f"inferred: {features:,} features for {rows:,} rows is "
                     + ("many" if many else "few"))
+    if answers.values.get("fits_in_memory") is None and rows and features:
+        from advisor.profile import available_memory, human_bytes
+
+        memory = available_memory() if memory is None else memory
+        if memory is not None:
+            needed = rows * (features + 1) * BYTES_PER_CELL * knowledge.thresholds["memory_factor"]
+            fits = needed <= memory
+            answers.set("fits_in_memory", fits,
+                        f"inferred: {rows:,} x {features + 1:,} numbers take about "
+                        f"{human_bytes(needed)} to train on, {human_bytes(memory)} is free")
 
 
 def missing_error(needed) -> RecipeError:
@@ -96,7 +111,9 @@ class Recommendation:
             if self.profile is not None and self.rule.csv_options:
                 steps.append(f"advisor run {recipe} " + self.rule.csv_options.format(
                     csv=shlex.quote(str(self.profile.path)),
-                    target=shlex.quote(self.profile.target)))
+                    target=shlex.quote(self.profile.target))
+                    + "".join(f" {option} {shlex.quote(value)}"
+                              for option, value in self.csv_extras()))
             steps += [f"advisor run {recipe}", f"advisor run {recipe} --help",
                       f"advisor copy {recipe} ./my-project"]
         if self.rule.estimator and not self.recipe_available:
@@ -105,8 +122,20 @@ class Recommendation:
             steps.append(f"advisor run {name}")
         return steps
 
+    def csv_extras(self) -> list[tuple[str, str]]:
+        """What the suggested command adds for the profiled CSV: the time column of a
+        series for the forecaster; --drop for the probable leaks for a tabular recipe
+        (identifiers and constants the recipes leave out by themselves)."""
+        timing = getattr(self.profile, "timing", None)
+        if self.rule.recipe == "lstm-forecaster":
+            if timing is not None and timing.shape == "series" and timing.key_is_date:
+                return [("--time-col", timing.key)]
+            return []
+        drop = getattr(self.profile, "drop", [])
+        return [("--drop", ",".join(drop))] if drop else []
+
     def notes(self) -> list[str]:
-        notes = []
+        notes = list(self.answers.notes)
         if self.rule.recipe and not self.recipe_available:
             notes.append(f"The {self.rule.recipe} recipe is not in this version of "
                          "keras-recipes yet.")
@@ -136,3 +165,108 @@ class Recommendation:
         if self.profile is not None:
             data["profile"] = self.profile.to_json()
         return data
+
+
+# --------------------------------------------------------------------------------------
+# Saved answers: `recommend --save-answers FILE` and `recommend --answers FILE`
+# --------------------------------------------------------------------------------------
+
+ANSWERS_HEADER = """\
+# Answers for `advisor recommend`, saved with --save-answers.
+# Replay them with `advisor recommend --answers {name}`: the same answers give the same
+# advice, for a colleague or a CI job. Options given beside --answers still win.
+"""
+
+
+def save_answers(path, answers: Answers, knowledge: Knowledge, csv=None,
+                 target: str | None = None) -> None:
+    """Writes the answers and where each came from as TOML (by hand: a few plain values)."""
+    from pathlib import Path
+
+    path = Path(path)
+    lines = [ANSWERS_HEADER.format(name=shlex.quote(path.name))]
+    if csv is not None:
+        lines += ["# The CSV profiled: replaying profiles it again, for the notes and the "
+                  "command to run.", f"csv = {_toml(str(csv))}", f"target = {_toml(target)}", ""]
+    order = [q.key for q in knowledge.questions if answers.values.get(q.key) is not None]
+    lines.append("[answers]")
+    lines += [f"{key} = {_toml(answers.values[key])}" for key in order]
+    lines += ["", "[sources]  # where each answer came from"]
+    lines += [f"{key} = {_toml(answers.sources.get(key, ''))}" for key in order]
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise RecipeError(f"cannot write {path}: {error.strerror or error}",
+                          hint="give --save-answers a file in a folder you can write to"
+                          ) from None
+
+
+def _toml(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def load_answers(path, knowledge: Knowledge) -> tuple[dict, dict, str | None, str | None]:
+    """The answers saved in a file: (values, sources, csv, target), each value checked."""
+    from pathlib import Path
+
+    from advisor.knowledge import tomllib
+
+    path = Path(path)
+    hint = "write the file with `advisor recommend --save-answers FILE`"
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise RecipeError(f"no such file: {path}", hint=hint, exit_code=ExitStatus.USAGE
+                          ) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise RecipeError(f"{path} is not a TOML file of answers ({error})", hint=hint,
+                          exit_code=ExitStatus.USAGE) from None
+    given = data.get("answers", {})
+    sources = data.get("sources", {})
+    if not isinstance(given, dict) or not isinstance(sources, dict):
+        raise RecipeError(f"{path}: [answers] must be a table", hint=hint,
+                          exit_code=ExitStatus.USAGE)
+    values = {}
+    for key, value in given.items():
+        question = knowledge.by_key.get(key)
+        if question is None:
+            raise RecipeError(f"{path}: unknown answer {key!r}",
+                              hint="the answers are: " + ", ".join(knowledge.by_key),
+                              exit_code=ExitStatus.USAGE)
+        if not _valid(question, value):
+            raise RecipeError(f"{path}: {key} = {value!r} is not an answer to "
+                              f"{question.text!r}", hint=_expected(question),
+                              exit_code=ExitStatus.USAGE)
+        values[key] = value
+    saved = {key: f"saved in {path.name}" + (f" ({sources[key]})" if sources.get(key) else "")
+             for key in values}
+    csv, target = data.get("csv"), data.get("target")
+    if csv is not None and not isinstance(csv, str) or \
+            target is not None and not isinstance(target, str):
+        raise RecipeError(f"{path}: csv and target must be strings", hint=hint,
+                          exit_code=ExitStatus.USAGE)
+    return values, saved, csv, target
+
+
+def _valid(question, value: Any) -> bool:
+    if question.kind == "yes-no":
+        return isinstance(value, bool)
+    if question.kind == "number":
+        return isinstance(value, int) and not isinstance(value, bool) and \
+            value >= (question.min or 1)
+    return value in question.choices
+
+
+def _expected(question) -> str:
+    if question.kind == "yes-no":
+        return "give true or false"
+    if question.kind == "number":
+        return f"give a whole number, {question.min or 1} or more"
+    return "give one of: " + ", ".join(question.choices)
