@@ -136,6 +136,7 @@ def ask_csv(console) -> Path | None:
         try:
             answer = Prompt.ask("csv", console=console, default="", show_default=False)
         except EOFError:
+            console.print()
             return None
         answer = answer.strip().strip("'\"")
         if not answer:

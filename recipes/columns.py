@@ -75,7 +75,9 @@ def classify_column(series, name: str) -> Column:
     if present.empty:
         return column("empty", "missing in every row")
     if distinct == 1:
-        return column("constant", f"the same value ({present.iloc[0]!r}) in every row")
+        value = present.iloc[0]
+        value = value.item() if hasattr(value, "item") else value  # 2013, not np.int64(2013)
+        return column("constant", f"the same value ({value!r}) in every row")
     if pd.api.types.is_bool_dtype(present):
         return column("category", "true/false values")
     if pd.api.types.is_datetime64_any_dtype(present):
@@ -314,7 +316,8 @@ TIME_NAME = re.compile(r"^(t|ds|time|times|timestamp|date|datetime|period|epoch|
                        r".*[_ .-](time|date|year)$", re.IGNORECASE)
 EVEN_SHARE = 0.9        # this share of the gaps within 15% of the usual one: evenly spaced
 REPEAT_SHARE = 0.05     # more than 5% of the rows repeat a time: events (or a panel), not steps
-PANEL_UNIQUE = 0.99     # an entity and the time together tell this share of the rows apart
+PANEL_UNIQUE = 0.99     # an entity and the time together tell this share of the rows apart,
+PANEL_COVERAGE = 0.5    # and half the entities (or more) have a row at each time on average
 
 
 @dataclass(frozen=True)
@@ -422,6 +425,8 @@ def _date_timing(frame, name: str, times, roles: dict[str, Column]) -> Timing:
             continue
         if not 2 <= column.distinct <= rows / 2 or column.missing:
             continue
+        if rows < PANEL_COVERAGE * column.distinct * steps:
+            continue  # most entities missing at most times: not several series side by side
         pairs = frame.loc[times.index, [entity]].assign(_t=times.to_numpy())
         if 1 - pairs.duplicated().mean() >= PANEL_UNIQUE:
             return Timing("panel", name, f"{column.distinct:,} entities ({entity!r}) each "
