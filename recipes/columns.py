@@ -246,10 +246,16 @@ def leaks(frame, target: str, roles: dict[str, Column], kind: str) -> dict[str, 
     LEAK_SCORE of the rows right. Either way the model would learn the answer, not a rule.
     """
     import numpy as np
+    import pandas as pd
 
     y = frame[target]
     keep = y.notna()
     found = {}
+    if kind == "continuous":
+        target_numbers = numbers(y[keep])
+    elif keep.any():  # the labels as whole numbers, once: sorting strings per column is slow
+        codes = pd.factorize(categories(y[keep]).to_numpy())[0]
+        majority = float(np.bincount(codes).max() / len(codes))
     for name, column in roles.items():
         if column.role not in ("number", "category"):
             continue
@@ -259,23 +265,20 @@ def leaks(frame, target: str, roles: dict[str, Column], kind: str) -> dict[str, 
         if kind == "continuous":
             if column.role != "number":
                 continue
-            rho = _spearman(numbers(x), numbers(y[keep]))
+            rho = _spearman(numbers(x), target_numbers)
             if rho == rho and abs(rho) >= LEAK_SCORE:
                 found[name] = f"its rank correlation with {target!r} is {rho:.3f}"
             continue
-        labels = categories(y[keep]).to_numpy()
         if column.role == "category":
             values = categories(x)
             if values.nunique() > len(values) / 10:
                 continue
-            table = frame.loc[keep].assign(_v=values.to_numpy(), _y=labels)
-            score = table.groupby("_v")["_y"].agg(lambda s: s.value_counts().iloc[0]).sum() / len(
-                table)
+            table = pd.DataFrame({"_v": values.to_numpy(), "_y": codes})
+            score = table.value_counts().groupby(level="_v").max().sum() / len(table)
             how = "knowing its value alone"
         else:
-            score = _best_threshold_score(numbers(x).to_numpy(), labels)
+            score = _best_threshold_score(numbers(x).to_numpy(), codes)
             how = "one threshold on it alone"
-        majority = float(np.max(np.unique(labels, return_counts=True)[1]) / len(labels))
         if score >= LEAK_SCORE and score > majority + 0.5 * (1 - majority):
             found[name] = f"{how} gets {score:.1%} of {target!r} right"
     return found
