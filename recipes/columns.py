@@ -99,16 +99,21 @@ def classify_column(series, name: str) -> Column:
     text = present.astype(str)
     if unique_per_row and ID_NAME.match(name):
         return column("identifier", "a different value in every row, named like an identifier")
-    numbers = pd.to_numeric(text.str.strip(), errors="coerce")
-    parsed = float(numbers.notna().mean())
+    # Each different string is parsed once, and weighted by how often it occurs: a column of
+    # a few values in many rows costs no more than its values.
+    counts = text.value_counts(sort=False)
+    strings = counts.index.to_series(index=range(len(counts)))
+    is_number = pd.to_numeric(strings.str.strip(), errors="coerce").notna().to_numpy()
+    rows = counts.to_numpy()
+    parsed = float(rows[is_number].sum() / len(text))
     if parsed >= NUMBER_SHARE:
-        odd = text[numbers.isna()]
+        odd = text[text.isin(set(strings[~is_number]))]
         return column("number", "numbers" + (
             f"; {len(odd)} value(s) that are not ({odd.iloc[0]!r}) read as missing"
             if len(odd) else ""))
     if looks_like_dates(text):
         return column("date", "dates or times")
-    words = float(text.str.split().str.len().mean())
+    words = float((strings.str.split().str.len().to_numpy() * rows).sum() / rows.sum())
     if words >= TEXT_MIN_WORDS and distinct >= 0.5 * len(present):
         return column("text", f"free text ({words:.0f} words per value on average)")
     if len(present) >= 10 and distinct >= UNIQUE_SHARE * len(present):
@@ -253,6 +258,7 @@ def leaks(frame, target: str, roles: dict[str, Column], kind: str) -> dict[str, 
     found = {}
     if kind == "continuous":
         target_numbers = numbers(y[keep])
+        target_ranks = target_numbers.rank()
     elif keep.any():  # the labels as whole numbers, once: sorting strings per column is slow
         codes = pd.factorize(categories(y[keep]).to_numpy())[0]
         majority = float(np.bincount(codes).max() / len(codes))
@@ -265,7 +271,9 @@ def leaks(frame, target: str, roles: dict[str, Column], kind: str) -> dict[str, 
         if kind == "continuous":
             if column.role != "number":
                 continue
-            rho = _spearman(numbers(x), target_numbers)
+            x = numbers(x)
+            rho = (float(x.rank().corr(target_ranks)) if x.notna().all()
+                   and target_ranks.notna().all() else _spearman(x, target_numbers))
             if rho == rho and abs(rho) >= LEAK_SCORE:
                 found[name] = f"its rank correlation with {target!r} is {rho:.3f}"
             continue
