@@ -257,8 +257,9 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
         profile.facts["series_steps"] = steps
         if steps < shortest:
             profile.notes.append(
-                f"only {steps:,} time steps: too short for an LSTM to beat a seasonal-naive "
-                f"forecast reliably (it needs about {shortest:,}; see benchmarks/results.md). "
+                f"only {steps:,} time steps: too short for an LSTM to beat the naive "
+                f"forecasts reliably (measured: it needs about {shortest:,}, see "
+                "benchmarks/series_length.md). "
                 "Start with exponential smoothing (statsmodels ExponentialSmoothing) or ARIMA "
                 "(statsmodels SARIMAX, pmdarima auto_arima), and compare every model with the "
                 "seasonal naive")
