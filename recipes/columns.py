@@ -305,10 +305,16 @@ def _best_threshold_score(x, labels) -> float:
     import numpy as np
 
     ok = np.isfinite(x)
-    order = np.argsort(x[ok], kind="mergesort")
-    xs, ys = x[ok][order], labels[ok][order]
-    classes, codes = np.unique(ys, return_inverse=True)
-    onehot = np.eye(len(classes), dtype=np.int64)[codes]
+    if not ok.any():
+        return 0.0
+    order = np.argsort(x[ok])  # the order among equal values does not matter: cuts fall
+    xs, ys = x[ok][order], labels[ok][order]  # only between different values
+    if np.issubdtype(ys.dtype, np.integer) and ys.min() >= 0:  # codes already: no sort
+        codes, count = ys, int(ys.max()) + 1
+    else:
+        classes, codes = np.unique(ys, return_inverse=True)
+        count = len(classes)
+    onehot = np.eye(count, dtype=np.int64)[codes]
     left = np.cumsum(onehot, axis=0)
     right = left[-1] - left
     cut = np.r_[np.flatnonzero(np.diff(xs) > 0), len(xs) - 1]  # split only between values
