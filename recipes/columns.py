@@ -15,7 +15,9 @@ features. Every column gets one role and a sentence saying why:
 | `empty`      | missing in every row                               | left out            |
 
 `leaks` names the features that alone predict the target almost perfectly: usually the
-target in disguise, known only after the fact.
+target in disguise, known only after the fact. `timing` says whether the rows form a
+series (one row per evenly spaced step of a date or numeric time key), events (many rows
+per time), a panel (several entities over time) or a plain table.
 
 Only pandas and NumPy, imported where used: the advisor imports this module and must
 start fast.
