@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from recipes.common import ExitStatus, RecipeError
-from recipes.data import read_csv
 
 
 @dataclass
@@ -83,6 +82,8 @@ def human_bytes(count: float) -> str:
 
 def read_header(path: Path) -> list[str]:
     """The column names, for error messages and the target prompt."""
+    from recipes.data import read_csv
+
     return [str(c) for c in read_csv(path, what="--csv", nrows=5).columns]
 
 
@@ -100,6 +101,7 @@ def missing_target_error(path: Path, target: str | None, columns: list[str]) -> 
 def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
                 memory: int | None = None) -> Profile:
     from recipes import columns
+    from recipes.data import read_csv  # NumPy and pandas: imported only to read a CSV
 
     path = Path(path)
     size = path.stat().st_size if path.is_file() else 0
