@@ -159,12 +159,12 @@ def interview(knowledge: Knowledge, answers, console) -> None:
         if value is Unsure:
             from rich.text import Text
 
-            shown = question.format(question.unsure)
-            console.print(Text(question.how_to_tell, style="dim"))
-            answers.set(question.key, question.unsure, f"not sure: took {shown}, the safer "
-                                                      "answer")
+            safer = question.default if question.unsure is None else question.unsure
+            shown = question.format(safer)
+            console.print(Text(question.how_to_tell or question.help, style="dim"))
+            answers.set(question.key, safer, f"not sure: took {shown}, the safer answer")
             answers.notes.append(f"Not sure of \"{question.text}\": the advice takes "
-                                 f"{shown}. {question.how_to_tell}")
+                                 f"{shown}. {question.how_to_tell or question.help}")
         else:
             answers.set(question.key, value, "your answer")
         advice.infer(answers, knowledge)
