@@ -109,11 +109,7 @@ class Recommendation:
         recipe = self.rule.recipe
         if recipe and self.recipe_available:
             if self.profile is not None and self.rule.csv_options:
-                steps.append(f"advisor run {recipe} " + self.rule.csv_options.format(
-                    csv=shlex.quote(str(self.profile.path)),
-                    target=shlex.quote(self.profile.target))
-                    + "".join(f" {option} {shlex.quote(value)}"
-                              for option, value in self.csv_extras()))
+                steps.append(self.csv_command())
             steps += [f"advisor run {recipe}", f"advisor run {recipe} --help",
                       f"advisor copy {recipe} ./my-project"]
         if self.rule.estimator and not self.recipe_available:
@@ -122,17 +118,16 @@ class Recommendation:
             steps.append(f"advisor run {name}")
         return steps
 
-    def csv_extras(self) -> list[tuple[str, str]]:
-        """What the suggested command adds for the profiled CSV: the time column of a
-        series for the forecaster; --drop for the probable leaks for a tabular recipe
-        (identifiers and constants the recipes leave out by themselves)."""
-        timing = getattr(self.profile, "timing", None)
-        if self.rule.recipe == "lstm-forecaster":
-            if timing is not None and timing.shape == "series" and timing.key_is_date:
-                return [("--time-col", timing.key)]
-            return []
-        drop = getattr(self.profile, "drop", [])
-        return [("--drop", ",".join(drop))] if drop else []
+    def csv_command(self) -> str:
+        """`advisor run RECIPE` on the profiled CSV: the time column of a dated series, and
+        --drop for the probable leaks (identifiers and constants the recipes leave out by
+        themselves), where the rule's csv_options take them."""
+        timing, drop = self.profile.timing, self.profile.drop
+        dated = timing is not None and timing.shape == "series" and timing.key_is_date
+        return f"advisor run {self.rule.recipe} " + self.rule.csv_options.format(
+            csv=shlex.quote(str(self.profile.path)), target=shlex.quote(self.profile.target),
+            drop=f" --drop {shlex.quote(','.join(drop))}" if drop else "",
+            time_col=f" --time-col {shlex.quote(timing.key)}" if dated else "")
 
     def notes(self) -> list[str]:
         notes = list(self.answers.notes)
@@ -141,6 +136,11 @@ class Recommendation:
                          "keras-recipes yet.")
         if self.profile is not None:
             notes += self.profile.notes
+            command = self.csv_command() if self.recipe_available and self.rule.csv_options \
+                else ""
+            if self.profile.drop and "--drop" in command:
+                notes.append(f"The suggested command leaves out {', '.join(self.profile.drop)} "
+                             "with --drop: a probable leak is no feature.")
         return notes
 
     def to_json(self) -> dict[str, Any]:

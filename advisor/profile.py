@@ -178,9 +178,9 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
     profile.facts["leaks"] = leaks
     for name, why in leaks.items():
         profile.notes.append(f"{name!r} is a probable leak: {why}. It is the answer in "
-                             "disguise, known only after the fact: the suggested command "
-                             f"drops it (--drop {name}); keep it only if its value is known "
-                             "before the prediction is made")
+                             "disguise, known only after the fact: leave it out of the "
+                             f"features (--drop {name}) unless its value is known before "
+                             "the prediction is made")
     features = [c for c in used if c not in leaks]
 
     # Time: a series, events or a panel?

@@ -328,3 +328,14 @@ def test_a_bad_answers_file_is_a_clean_usage_error(tmp_path, content, fragment):
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: ") and lines[1].startswith("hint: ")
     assert fragment in lines[0], lines
+
+
+def test_a_recipe_without_drop_gets_no_drop_but_the_leak_is_still_named(monkeypatch):
+    from advisor import profile
+
+    monkeypatch.setattr(profile, "available_memory", lambda: 50_000)  # big data: sgd
+    out = as_json("--csv", DATA / "smarket.csv", "--target", "Direction")
+    assert out["recipe"] == "sgd-classifier"
+    assert not any("--drop" in step for step in out["next"])
+    noted(out, "'Today' is a probable leak", "leave it out")
+    assert not any(note.startswith("The suggested command leaves out") for note in out["notes"])
