@@ -38,23 +38,28 @@ BYTES_PER_CELL = 8  # a float64 in memory
 
 def infer(answers: Answers, knowledge: Knowledge, memory: int | None = None) -> None:
     """Answers that follow from others: many features per row suggest feature selection;
-    rows x features numbers fit in memory when they take well under what is free."""
+    rows x features numbers fit in memory when they take well under what is free (with the
+    rows alone, when even `columns_if_unknown` columns would)."""
     rows, features = answers.values.get("rows"), answers.values.get("features")
     if answers.values.get("feature_selection") is None and rows and features:
         many = features >= knowledge.thresholds["many_features_per_row"] * rows
         answers.set("feature_selection", many,
                     f"inferred: {features:,} features for {rows:,} rows is "
                     + ("many" if many else "few"))
-    if answers.values.get("fits_in_memory") is None and rows and features:
+    if answers.values.get("fits_in_memory") is None and rows:
         from advisor.profile import available_memory, human_bytes
 
         memory = available_memory() if memory is None else memory
-        if memory is not None:
-            needed = rows * (features + 1) * BYTES_PER_CELL * knowledge.thresholds["memory_factor"]
-            fits = needed <= memory
-            answers.set("fits_in_memory", fits,
-                        f"inferred: {rows:,} x {features + 1:,} numbers take about "
-                        f"{human_bytes(needed)} to train on, {human_bytes(memory)} is free")
+        columns = features + 1 if features else int(knowledge.thresholds["columns_if_unknown"])
+        needed = rows * columns * BYTES_PER_CELL * knowledge.thresholds["memory_factor"]
+        if memory is None or (not features and needed > memory):
+            return  # without the columns, only a clear yes is inferred
+        fits = needed <= memory
+        shape = f"{rows:,} x {columns:,} numbers" if features else \
+            f"{rows:,} rows, even of {columns:,} numbers each,"
+        answers.set("fits_in_memory", fits, f"inferred: {shape} take about "
+                                            f"{human_bytes(needed)} to train on, "
+                                            f"{human_bytes(memory)} is free")
 
 
 def missing_error(needed) -> RecipeError:

@@ -129,15 +129,16 @@ def test_features_and_rows_suggest_feature_selection():
 
 
 def test_interview_asks_one_question_at_a_time_and_skips_what_does_not_matter():
-    # no CSV (Enter), goal (by number), data (by prefix), rows, fits in memory, outliers,
-    # feature selection
-    out = as_json("--interactive", input="\n1\ntab\n500\ny\ny\nn\n")
+    # no CSV (Enter), goal (by number), data (by prefix), rows, outliers; 500 rows fit in
+    # memory (inferred, not asked), and with outliers feature selection no longer matters
+    out = as_json("--interactive", input="\n1\ntab\n500\ny\n")
     assert out["rule"] == "Outlier-Prone Data"
     assert out["answered_by"]["goal"] == "your answer"
+    assert out["answered_by"]["fits_in_memory"].startswith("inferred: 500 rows")
 
 
 def test_interview_prompts_go_to_stderr_with_help_and_defaults():
-    result = recommend("--interactive", input="\n1\ntab\n500\ny\ny\nn\n")
+    result = recommend("--interactive", input="\n1\ntab\n500\ny\n")
     assert result.exit_code == 0
     err = result.stderr
     assert "What should the model do?" in err and "predict-number: a price" in err
@@ -148,9 +149,9 @@ def test_interview_prompts_go_to_stderr_with_help_and_defaults():
 
 def test_interview_takes_defaults_and_retries_invalid_answers():
     # no CSV; goal: "maybe" is refused, then Enter takes the default (predict-category);
-    # data: default tabular; classes: "one" refused, "1" refused, then 2; rows: default 1000;
-    # fits in memory: default yes
-    out = as_json("--interactive", input="\nmaybe\n\n\none\n1\n2\n\n\n")
+    # data: default tabular; classes: "one" refused, "1" refused, then 2; rows: default 1000
+    # (so fits in memory is inferred)
+    out = as_json("--interactive", input="\nmaybe\n\n\none\n1\n2\n\n")
     assert out["rule"] == "Binary Classification"
     assert out["answers"] == {"goal": "predict-category", "data": "tabular", "classes": 2,
                               "rows": 1000, "fits_in_memory": True}
