@@ -187,8 +187,8 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
     timing = columns.timing(known, target, roles)
     profile.timing = timing
     profile.facts["timing"] = timing.to_json()
-    if timing.shape == "series" and timing.key in features:
-        features.remove(timing.key)  # the time orders the series; it is not an input
+    if timing.shape == "series" and kind == "continuous" and timing.key in features:
+        features.remove(timing.key)  # the time orders the series to forecast; no input
     counts = {role: sum(roles[c].role == role for c in features)
               for role in ("number", "category", "date")}
     counts["text"] = len(text)
