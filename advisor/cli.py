@@ -200,17 +200,25 @@ def run(
 
 
 def build_recommendation(explicit: dict, csv: Path | None, target: str | None,
-                         interactive: bool):
-    """Options first, then what the CSV shows, then what follows; asks (or demands) the rest."""
+                         interactive: bool, answers_file: Path | None = None):
+    """Options first, then saved answers, then what the CSV shows, then what follows; asks
+    (or demands) the rest. In a terminal with nothing given, it first offers to read a CSV."""
     from advisor import advice, interview
 
     knowledge = knowledge_module.load()
     answers = advice.Answers()
     answers.merge(explicit, "option")
+    if answers_file is not None:
+        saved, sources, saved_csv, saved_target = advice.load_answers(answers_file, knowledge)
+        answers.merge(saved, sources)
+        if csv is None and saved_csv is not None:
+            csv, target = Path(saved_csv), target or saved_target
     prof = None
     if target is not None and csv is None:
         raise RecipeError("--target needs --csv FILE", hint="give the CSV to profile with --csv",
                           exit_code=ExitStatus.USAGE)
+    if csv is None and interactive and not answers.values:
+        csv = interview.ask_csv(stderr_console())
     if csv is not None:
         from advisor import profile
 
@@ -256,6 +264,12 @@ def recommend(
     csv: Path = typer.Option(None, help="profile this CSV and answer from it",
                              show_default=False, dir_okay=True),
     target: str = typer.Option(None, help="the CSV column to predict", show_default=False),
+    answers: Path = typer.Option(None, "--answers", metavar="FILE", show_default=False,
+                                 help="replay answers saved with --save-answers"),
+    save_answers: Path = typer.Option(None, "--save-answers", metavar="FILE",
+                                      show_default=False,
+                                      help="write the answers, and where each came from, to "
+                                           "FILE (TOML) to replay with --answers"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
     interactive: bool = typer.Option(
         None, "--interactive/--no-interactive",
@@ -266,16 +280,23 @@ def recommend(
 
     Every answer can be an option; with --csv FILE --target COLUMN the file answers the
     questions it can (options given still win). Without a terminal, missing answers that
-    matter are a usage error listing them.
+    matter are a usage error listing them. --save-answers FILE keeps the answers for
+    --answers FILE to give the same advice again.
     """
-    from advisor import interview, render
+    from advisor import advice, interview, render
 
     if interactive is None:
         interactive = interview.stdin_is_terminal()
     explicit = {"goal": goal.value if goal else None, "data": data.value if data else None,
                 "rows": rows, "features": features, "classes": classes, "outliers": outliers,
                 "feature_selection": feature_selection, "fits_in_memory": fits_in_memory}
-    rec = build_recommendation(explicit, csv, target, interactive)
+    rec = build_recommendation(explicit, csv, target, interactive, answers)
+    if save_answers is not None:
+        advice.save_answers(save_answers, rec.answers, rec.knowledge,
+                            rec.profile.path if rec.profile is not None else None,
+                            rec.profile.target if rec.profile is not None else None)
+        print(f"saved the answers to {save_answers}; replay them with "
+              f"`advisor recommend --answers {save_answers}`", file=sys.stderr)
     if as_json:
         print(json.dumps(rec.to_json(), indent=2, ensure_ascii=False))
         return

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from advisor.knowledge import Knowledge, Question
 from recipes.common import ExitStatus, RecipeError
+
+UNSURE = ("not sure", "unsure", "?", "dont know", "don't know", "not known", "dk", "maybe")
+
+
+class Unsure:
+    """The answer "not sure" to a yes-no question."""
 
 
 def stdin_is_terminal() -> bool:
@@ -63,7 +70,9 @@ def _prompts():
                 return True
             if value in ("n", "no", "false", "0"):
                 return False
-            raise InvalidResponse("[prompt.invalid]Please type y or n")
+            if value in UNSURE or value.startswith("not sure"):
+                return Unsure
+            raise InvalidResponse("[prompt.invalid]Please type y, n or not sure")
 
     return ChoicePrompt, CountPrompt, YesNoPrompt
 
@@ -88,6 +97,8 @@ def ask(question: Question, console) -> Any:
             prompt = count_prompt(question.key.replace("_", "-"), console=console)
             prompt.minimum = question.min or 1
             return prompt(default=default)
+        if question.unsure is not None:
+            console.print(Text("y, n, or not sure", style="dim"))
         return yes_no_prompt.ask(question.key.replace("_", "-"), console=console,
                                  default=bool(default))
     except EOFError:
@@ -112,9 +123,49 @@ def ask_target(columns: list[str], console) -> str:
                           exit_code=ExitStatus.USAGE) from None
 
 
+def ask_csv(console) -> Path | None:
+    """Offers to read the user's CSV instead of asking: its path, or None for questions."""
+    from rich.prompt import Prompt
+    from rich.text import Text
+
+    console.print()
+    console.print(Text("Do you have a CSV of your data?", style="bold"))
+    console.print(Text("give its path and the advisor answers the questions from the data; "
+                       "press Enter to answer them yourself", style="dim"))
+    while True:
+        try:
+            answer = Prompt.ask("csv", console=console, default="", show_default=False)
+        except EOFError:
+            console.print()
+            return None
+        answer = answer.strip().strip("'\"")
+        if not answer:
+            return None
+        path = Path(answer).expanduser()
+        if path.is_file():
+            return path
+        console.print(Text(f"no file {answer!r}: type its path, or press Enter",
+                           style="prompt.invalid"))
+
+
 def interview(knowledge: Knowledge, answers, console) -> None:
     """Asks, in order, each question that can still change the recommendation; after each
-    answer, what still matters is worked out again."""
+    answer, what follows from it is inferred and what still matters worked out again."""
+    from advisor import advice
+
     while needed := knowledge.still_needed(answers.values):
         question = needed[0]
-        answers.set(question.key, ask(question, console), "your answer")
+        value = ask(question, console)
+        if value is Unsure:
+            from rich.text import Text
+
+            safer = question.default if question.unsure is None else question.unsure
+            shown = question.format(safer)
+            console.print(Text(question.how_to_tell or question.help, style="dim"))
+            answers.set(question.key, safer, f"not sure: took {shown}, the safer answer")
+            answers.notes.append(f"Not sure of \"{question.text}\": the advice takes "
+                                 f"{shown}. {question.how_to_tell or question.help}")
+        else:
+            answers.set(question.key, value, "your answer")
+        advice.infer(answers, knowledge)
+

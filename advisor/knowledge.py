@@ -40,6 +40,8 @@ class Question:
     default: Any
     choices: tuple[str, ...] = ()
     min: int | None = None
+    unsure: Any = None  # yes-no: the safer answer taken on "not sure"
+    how_to_tell: str = ""  # yes-no: said on "not sure"
 
     @property
     def option(self) -> str:
@@ -252,7 +254,7 @@ def load(path: Path = RULES_FILE) -> Knowledge:
     questions = tuple(
         Question(key=q["key"], kind=q["kind"], text=q["text"], help=q["help"],
                  default=q.get("default"), choices=tuple(q.get("choices", ())),
-                 min=q.get("min"))
+                 min=q.get("min"), unsure=q.get("unsure"), how_to_tell=q.get("how_to_tell", ""))
         for q in data["questions"]
     )
     rules = tuple(

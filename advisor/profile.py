@@ -1,20 +1,22 @@
 """Profiles a CSV with pandas and answers the advisor's questions from what it finds.
 
 Each answer comes with the finding that drove it, so the advisor can say why it thinks
-your target is binary or your data outlier-prone. The thresholds live in rules.toml.
+your target is binary or your data outlier-prone. Each column's role (number, category,
+date, text, identifier, constant), the probable leaks, and whether the rows form a series,
+events or a panel, are decided by recipes.columns, the module the tabular recipes read
+tables through, so the advisor and the recipes agree on the features. The thresholds of
+the advice live in rules.toml; those of the column roles in recipes/columns.py.
 A file too large to load comfortably is profiled from a sample of its first rows.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recipes.common import ExitStatus, RecipeError
-from recipes.data import read_csv
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Profile:
     because: dict[str, str] = field(default_factory=dict)  # answer key -> the finding
     notes: list[str] = field(default_factory=list)  # advice the data calls for
     facts: dict[str, Any] = field(default_factory=dict)  # the numbers, for --json
+    drop: list[str] = field(default_factory=list)  # columns the suggested command drops
+    timing: Any = None  # recipes.columns.Timing: series, events, panel or table
 
     def answer(self, key: str, value: Any, because: str) -> None:
         self.answers[key] = value
@@ -78,6 +82,8 @@ def human_bytes(count: float) -> str:
 
 def read_header(path: Path) -> list[str]:
     """The column names, for error messages and the target prompt."""
+    from recipes.data import read_csv
+
     return [str(c) for c in read_csv(path, what="--csv", nrows=5).columns]
 
 
@@ -94,7 +100,8 @@ def missing_target_error(path: Path, target: str | None, columns: list[str]) -> 
 
 def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
                 memory: int | None = None) -> Profile:
-    import pandas as pd
+    from recipes import columns
+    from recipes.data import read_csv  # NumPy and pandas: imported only to read a CSV
 
     path = Path(path)
     size = path.stat().st_size if path.is_file() else 0
@@ -111,18 +118,14 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
     profile = Profile(path=path, target=target)
     sampled = too_big and len(frame) == sample_rows
     rows = _estimate_rows(path, size, len(frame)) if sampled else len(frame)
-    features = [c for c in frame.columns if c != target]
-    profile.facts.update(bytes=size, sampled=sampled, rows=rows, rows_estimated=sampled,
-                         columns=len(frame.columns), features=len(features))
     shown_rows = f"about {rows:,} (estimated from the first {len(frame):,})" if sampled \
         else f"{rows:,}"
+    profile.facts.update(bytes=size, sampled=sampled, rows=rows, rows_estimated=sampled,
+                         columns=len(frame.columns))
     profile.findings.append(("file", f"{path.name}, {human_bytes(size)}"))
     profile.findings.append(("rows", shown_rows))
-    profile.findings.append(("columns", f"{len(frame.columns)}: the target and "
-                                        f"{len(features)} feature column"
-                                        f"{'s' if len(features) != 1 else ''}"))
 
-    # The target: what kind of value is it?
+    # The target: what kind of value is it? (recipes.columns decides, as in the recipes.)
     y = frame[target]
     present = y.dropna()
     if present.empty:
@@ -134,8 +137,8 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
         raise RecipeError(f"target column {target!r} holds a single value "
                           f"({present.iloc[0]!r}): there is nothing to predict",
                           hint="choose a --target column with at least two different values")
-    numeric = pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present)
-    kind = _target_kind(present, numeric, values, thresholds)
+    numeric = _is_number(present)
+    kind = columns.target_kind(present)
     profile.facts.update(target_kind=kind, target_values=int(values),
                          target_missing=int(y.isna().sum()))
     examples = ", ".join(map(str, sorted(present.unique()[:3].tolist(), key=str)))
@@ -151,77 +154,134 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
         profile.notes.append(f"{target!r} holds whole numbers with only {values} different "
                              "values, read as categories: pass --goal predict-number if it is "
                              "a quantity")
+    if y.isna().any():
+        profile.notes.append(f"{int(y.isna().sum()):,} row(s) have no {target!r}: the recipes "
+                             "leave them out of training and testing")
 
-    # The feature columns: numbers, categories, dates, free text.
-    dates = [c for c in features if _looks_like_dates(frame[c], thresholds)]
-    text = [c for c in features if c not in dates and _looks_like_text(frame[c], thresholds)]
-    kinds = {"numeric": 0, "boolean": 0, "categorical": 0, "date": len(dates), "text": len(text)}
-    for column in features:
-        if column in dates or column in text:
-            continue
-        series = frame[column]
-        if pd.api.types.is_bool_dtype(series):
-            kinds["boolean"] += 1
-        elif pd.api.types.is_numeric_dtype(series):
-            kinds["numeric"] += 1
-        else:
-            kinds["categorical"] += 1
-    profile.facts["feature_kinds"] = kinds
-    profile.facts["date_columns"] = dates
+    # The columns: each one's role, decided by recipes.columns exactly as the recipes do,
+    # on the rows that have a target.
+    known = frame.loc[y.notna()]
+    roles = columns.classify(known, target)
+    used = [c for c in roles if roles[c].role in columns.USED]
+    text = [c for c in roles if roles[c].role == "text"]
+    profile.facts["column_roles"] = {c: {"role": r.role, "why": r.why} for c, r in roles.items()}
+    profile.facts["date_columns"] = [c for c in roles if roles[c].role == "date"]
     profile.facts["text_columns"] = text
-    profile.findings.append(("feature types", ", ".join(f"{n} {k}" for k, n in kinds.items()
+    for name in roles:
+        if roles[name].role in ("identifier", "constant", "empty"):
+            profile.notes.append(f"{name!r} is left out of the features: {roles[name].role}, "
+                                 f"{roles[name].why}")
+
+    # Leaks: a feature that alone predicts the target almost perfectly.
+    leaks = columns.leaks(known, target, {c: roles[c] for c in used}, kind)
+    profile.drop = list(leaks)
+    profile.facts["leaks"] = leaks
+    for name, why in leaks.items():
+        profile.notes.append(f"{name!r} is a probable leak: {why}. It is the answer in "
+                             "disguise, known only after the fact: leave it out of the "
+                             f"features (--drop {name}) unless its value is known before "
+                             "the prediction is made")
+    features = [c for c in used if c not in leaks]
+
+    # Time: a series, events or a panel?
+    timing = columns.timing(known, target, roles)
+    profile.timing = timing
+    profile.facts["timing"] = timing.to_json()
+    if timing.shape == "series" and kind == "continuous" and timing.key in features:
+        features.remove(timing.key)  # the time orders the series to forecast; no input
+    counts = {role: sum(roles[c].role == role for c in features)
+              for role in ("number", "category", "date")}
+    counts["text"] = len(text)
+    profile.facts["feature_kinds"] = counts
+    left = len(roles) - len(features) - len(text)
+    profile.findings.append(("columns", f"{len(frame.columns)}: the target and "
+                                        f"{len(features) + len(text)} feature column"
+                                        f"{'s' if len(features) + len(text) != 1 else ''}"
+                                        + (f" ({left} left out)" if left else "")))
+    profile.findings.append(("feature types", ", ".join(f"{n} {k}" for k, n in counts.items()
                                                          if n) or "none"))
-    if kinds["categorical"]:
-        profile.notes.append(f"{kinds['categorical']} feature column(s) hold categories: "
-                             "encode them (one-hot, or keras.layers.StringLookup) before training")
+    if timing.shape != "table":
+        profile.findings.append(("time", timing.why))
 
     # Missing values.
-    missing = frame.isna().sum()
-    missing = {str(c): int(n) for c, n in missing.items() if n}
+    missing = {str(c): int(n) for c, n in known[features].isna().sum().items() if n}
     cells = int(sum(missing.values()))
     profile.facts["missing_cells"] = cells
     profile.facts["columns_with_missing"] = missing
     if cells:
         worst = ", ".join(f"{c} ({n:,})" for c, n in
                           sorted(missing.items(), key=lambda item: -item[1])[:4])
-        share = cells / max(frame.size, 1)
-        profile.findings.append(("missing values", f"{cells:,} cells ({share:.1%}) in "
-                                                   f"{len(missing)} column(s): {worst}"))
-        profile.notes.append("fill in or drop the missing values before training "
-                             "(for example sklearn.impute.SimpleImputer)")
+        share = cells / max(len(known) * len(features), 1)
+        profile.findings.append(("missing values", f"{cells:,} feature cells ({share:.1%}) "
+                                                   f"in {len(missing)} column(s): {worst}"))
+        profile.notes.append("the tabular recipes fill a missing number with the training "
+                             "mean and give a missing category its own value, inside the "
+                             "model; fill them yourself where you know better")
     else:
-        profile.findings.append(("missing values", "none"))
+        profile.findings.append(("missing values", "none in the features"))
 
     # Answers, each from a finding.
     if kind in ("binary", "multi-class"):
-        if not features:
-            raise RecipeError(f"{path} has no columns besides the target {target!r}",
-                              hint="a model needs input columns to predict from: add them, "
-                                   "or choose another --target")
+        if not features and not text:
+            raise RecipeError(f"{path} has no columns to predict {target!r} from",
+                              hint="a model needs input columns besides the target (other "
+                                   "than identifiers, constants and leaks): add them, or "
+                                   "choose another --target")
         profile.answer("goal", "predict-category", f"the target is {kind}")
         profile.answer("classes", int(values), f"the target has {values} different values")
-        counts = present.value_counts(normalize=True)
-        profile.facts["class_shares"] = {str(k): round(float(v), 4) for k, v in counts.items()}
-        if counts.min() < 0.1:
-            profile.notes.append(f"the rarest class is {counts.min():.1%} of the rows: judge the "
+        shares = present.value_counts(normalize=True)
+        profile.facts["class_shares"] = {str(k): round(float(v), 4) for k, v in shares.items()}
+        if shares.min() < 0.1:
+            profile.notes.append(f"the rarest class is {shares.min():.1%} of the rows: judge the "
                                  "model by precision, recall and F1, not accuracy alone")
-    elif dates:
-        profile.answer("goal", "forecast",
-                       f"a date column ({dates[0]}) and a continuous target: a time series")
+        if timing.shape != "table":
+            profile.notes.append(f"the rows carry a time ({timing.key!r}): test on the latest "
+                                 "rows rather than a random sample, or the score will flatter")
+    elif timing.shape == "series":
+        profile.answer("goal", "forecast", f"{timing.why}, with a continuous target")
+    elif timing.shape in ("panel", "events"):
+        profile.answer("goal", "predict-number",
+                       f"{timing.why}: a regression on the other columns, the time expanded "
+                       "into parts (year, month, day, hour)")
+        if timing.shape == "panel":
+            profile.notes.append(f"a panel, several series side by side: {timing.why}. The "
+                                 "lstm-forecaster takes one series: keep one "
+                                 f"{timing.entity!r} to forecast it, or give the regression "
+                                 "lagged values as features")
     elif not features:
         profile.answer("goal", "forecast",
-                       "a continuous target with no other columns: a series to continue")
+                       "a continuous target with no other columns: a series in row order")
     else:
         profile.answer("goal", "predict-number", "the target is continuous")
+    if profile.answers["goal"] == "forecast":
+        steps = timing.steps if timing.shape == "series" else len(present)
+        shortest = int(thresholds["series_min_steps"])
+        profile.facts["series_steps"] = steps
+        if steps < shortest:
+            profile.notes.append(
+                f"only {steps:,} time steps: too short for an LSTM to beat the naive "
+                f"forecasts reliably (measured: it needs about {shortest:,}, see "
+                "benchmarks/series_length.md). "
+                "Start with exponential smoothing (statsmodels ExponentialSmoothing) or ARIMA "
+                "(statsmodels SARIMAX, pmdarima auto_arima), and compare every model with the "
+                "seasonal naive")
 
-    if text and len(text) * 2 >= len(features):
+    if text and len(text) * 2 >= len(features) + len(text):
         profile.answer("data", "text", f"free-text column(s): {', '.join(text[:3])}")
+        features = features + text
     else:
         profile.answer("data", "tabular", "a CSV of rows and columns")
+        if text:
+            profile.notes.append("free-text column(s) left out of the features: "
+                                 + ", ".join(text[:3]))
+    profile.facts["features"] = len(features)
     profile.answer("rows", rows, f"{shown_rows} rows")
     if features:
-        profile.answer("features", len(features), f"{len(features)} feature column"
-                                                  + ("s" if len(features) != 1 else ""))
+        left = len(roles) - len(features)
+        profile.answer("features", len(features),
+                       f"{len(features)} feature column" + ("s" if len(features) != 1 else "")
+                       + (f" ({left} other column{'s' if left != 1 else ''} left out)"
+                          if left else ""))
 
     ratio = thresholds["many_features_per_row"]
     if features:
@@ -234,17 +294,29 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
             + ("many, let the model pick" if many else "few enough to keep them all"))
 
     if numeric and kind != "binary":  # outliers of a number (also one read as classes)
-        share, method = outlier_share(present.to_numpy(dtype=float), thresholds)
+        target_values = present.to_numpy(dtype=float)
+        share, method = outlier_share(target_values, thresholds)
         count = round(share * len(present))
         outliers = share > thresholds["outlier_share"] and count >= thresholds["outlier_min_count"]
         profile.facts["outlier_share"] = round(share, 5)
         profile.facts["outlier_method"] = method
-        text_share = (f"{share:.1%} of the target's values ({count:,}) are outliers, "
-                      f"{method}")
+        because = f"{share:.1%} of the target's values ({count:,}) are outliers, {method}"
         if kind == "continuous":
-            profile.findings.append(("target outliers", text_share))
+            profile.findings.append(("target outliers", because))
+            skew = log_scale(target_values, thresholds)
+            if skew is not None:
+                profile.facts["target_skew"] = skew
+                profile.notes.append(
+                    f"{target!r} is positive, right-skewed (skewness {skew['skew']:.1f}) and "
+                    f"its largest value is {skew['span']:,.0f} times its smallest: model its "
+                    f"logarithm (train on log({target}), exp() the predictions) so that the "
+                    "largest values stop dominating the fit")
+                if outliers and not skew["log_outliers"]:
+                    outliers = False
+                    because += ("; on a log scale none are: they are the long tail of a "
+                                "skewed target")
         profile.answer("outliers", outliers,
-                       text_share + (": outlier-prone" if outliers else ": few"))
+                       because + (": outlier-prone" if outliers else ": few"))
 
     if memory is not None:
         profile.facts["memory"] = {"file_bytes": size, "loaded_bytes_estimate": int(loaded),
@@ -259,20 +331,38 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
     return profile
 
 
-def _target_kind(present, numeric: bool, values: int, thresholds) -> str:
-    """binary (two values), multi-class (labels, or a few whole numbers) or continuous."""
+def _is_number(series) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def log_scale(values, thresholds) -> dict | None:
+    """For a strictly positive, right-skewed target spanning orders of magnitude: its
+    skewness, its span (largest / smallest) and whether it still has outliers on a log
+    scale. None where a logarithm would not help."""
     import numpy as np
 
-    if values == 2:
-        return "binary"
-    if numeric:
-        array = present.to_numpy(dtype=float)
-        finite = array[np.isfinite(array)]
-        whole = finite.size == array.size and bool(np.all(finite == np.round(finite)))
-        if whole and values <= thresholds["class_max_values"]:
-            return "multi-class"
-        return "continuous"
-    return "multi-class"
+    finite = values[np.isfinite(values)]
+    if finite.size < 20 or finite.min() <= 0:
+        return None
+    skew, span = _skewness(finite), float(finite.max() / finite.min())
+    if skew < thresholds["log_target_skew"] or span < thresholds["log_target_span"]:
+        return None
+    logs = np.log(finite)
+    if abs(_skewness(logs)) >= skew:
+        return None
+    share, _ = outlier_share(logs, thresholds)
+    outliers = share > thresholds["outlier_share"] and \
+        round(share * logs.size) >= thresholds["outlier_min_count"]
+    return {"skew": round(skew, 3), "span": round(span, 3), "log_outliers": bool(outliers)}
+
+
+def _skewness(values) -> float:
+    import numpy as np
+
+    spread = values.std()
+    return float(np.mean((values - values.mean()) ** 3) / spread ** 3) if spread > 0 else 0.0
 
 
 def outlier_share(values, thresholds) -> tuple[float, str]:
@@ -297,42 +387,6 @@ def outlier_share(values, thresholds) -> tuple[float, str]:
         far = int(np.sum(finite != np.median(finite)))
         method = "away from the value most rows share"
     return (far + infinite) / values.size, method
-
-
-def _looks_like_dates(series, thresholds) -> bool:
-    import pandas as pd
-
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return True
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return False
-    values = series.dropna().astype(str)
-    if values.empty:
-        return False
-    if len(values) > 200:
-        values = values.sample(200, random_state=0)
-    share = thresholds["datetime_share"]
-    if values.str.len().max() > 40 or values.str.contains(r"\d.*[-/:.].*\d").mean() < share:
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        except (ValueError, TypeError, OverflowError):
-            return False
-    return bool(parsed.notna().mean() >= share)
-
-
-def _looks_like_text(series, thresholds) -> bool:
-    import pandas as pd
-
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return False
-    values = series.dropna().astype(str)
-    if values.empty:
-        return False
-    words = values.str.split().str.len().mean()
-    return bool(words >= thresholds["text_min_words"] and values.nunique() >= 0.5 * len(values))
 
 
 def _estimate_rows(path: Path, size: int, rows_read: int) -> int:

@@ -158,6 +158,18 @@ def _big_csv(rows: int) -> Callable[[Path], dict[str, str]]:
     return prepare
 
 
+def _profile_csv(rows: int) -> Callable[[Path], dict[str, str]]:
+    def prepare(workdir: Path) -> dict[str, str]:
+        sys.path.insert(0, str(ROOT / "datasets"))
+        import make_big_csv
+
+        table = workdir / f"profile-{rows}.csv"
+        if not table.is_file():
+            make_big_csv.write_csv(table, rows, seed=2)
+        return {"table": str(table)}
+    return prepare
+
+
 def _warm_gan_judge(source: str):
     """Trains (or finds cached) the classifier both GANs are judged by, before timing."""
     def prepare(_workdir: Path) -> dict[str, str]:
@@ -320,6 +332,21 @@ def cases(quick: bool) -> list[Case]:
         ),
         *linear,
         *big,
+        Case(
+            name="advisor-profile",
+            description="`advisor recommend --csv` (roles, leaks, time, outliers) on a "
+                        "300,000-row x 20-feature CSV against `pandas.read_csv` of the file",
+            recipe=Side("advisor recommend --csv", [
+                "-m", "advisor", "recommend", "--csv", "{table}", "--target", "label",
+                "--json"], reads="none"),
+            reference=Side("pandas.read_csv", [
+                "-c", "import sys, pandas; pandas.read_csv(sys.argv[1])", "{table}"],
+                reads="none"),
+            data="generated CSV, 300,000 rows (datasets/make_big_csv.py), about 50 MB",
+            headline="wall_seconds", prepare=_profile_csv(300_000),
+            targets=[("under 5 s", lambda r, _: r["recipe"]["wall_seconds"] < 5.0),
+                     ("under 3 times reading the file with pandas",
+                      _ratio_at_most("wall_seconds", 3.0))]),
         *(_startup(name, label, argv) for name, label, argv in (
             ("advisor-startup", "advisor --help", ["-m", "advisor", "--help"]),
             ("advisor-recommend", "advisor recommend", [

@@ -53,6 +53,9 @@ def test_the_quick_commands_never_import_tensorflow_or_keras(tmp_path):
         ["copy", "mnist-fnn", str(tmp_path / "real")],
         ["recommend", "--goal", "forecast"], ["recommend", "--goal", "forecast", "--json"],
         ["recommend", "--csv", str(csv), "--target", "mpg"],
+        ["recommend", "--csv", str(ROOT / "tests" / "data" / "flights.csv"), "--target",
+         "arr_delay", "--save-answers", str(tmp_path / "answers.toml")],
+        ["recommend", "--answers", str(tmp_path / "answers.toml")],
         ["recommend", "--interactive"],
     ]
     code = (
@@ -61,7 +64,7 @@ def test_the_quick_commands_never_import_tensorflow_or_keras(tmp_path):
         "from advisor.cli import app\n"
         "r = CliRunner()\n"
         f"for args in {commands!r}:\n"
-        "    result = r.invoke(app, args, input='3\\n')\n"
+        "    result = r.invoke(app, args, input='\\n3\\n')\n"  # no CSV; goal: forecast
         "    assert result.exit_code == 0, (args, result.output)\n"
         "print(json.dumps(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules)))\n"
     )

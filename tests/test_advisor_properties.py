@@ -80,8 +80,18 @@ def frames(draw):
                                   max_size=6), min_size=n_cols, max_size=n_cols, unique=True))
     columns = {}
     for name in names:
-        kind = draw(st.sampled_from(["cells", "numbers", "classes"]))
-        if kind == "numbers":
+        kind = draw(st.sampled_from(["cells", "numbers", "classes", "times", "index"]))
+        if kind == "times":  # a time key: evenly spaced, repeated or shuffled
+            step = draw(st.sampled_from(["h", "D", "MS"]))
+            times = pd.date_range("2020-01-01", periods=max(n_rows, 1), freq=step)
+            values = draw(st.lists(st.sampled_from(list(times)), min_size=n_rows,
+                                   max_size=n_rows)) if draw(st.booleans()) else list(
+                times[:n_rows])
+        elif kind == "index":  # a row number, or a decimal year
+            start = draw(st.sampled_from([0, 1, 1949.0]))
+            step = 1 if start != 1949.0 else 1 / 12
+            values = [start + i * step for i in range(n_rows)]
+        elif kind == "numbers":
             values = draw(st.lists(st.floats(-1e6, 1e6), min_size=n_rows, max_size=n_rows))
         elif kind == "classes":
             values = draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n_rows,
@@ -114,3 +124,22 @@ def test_any_bytes_as_a_csv_give_a_clean_answer(tmp_path_factory, content):
     path.write_bytes(content)
     check(runner.invoke(app, ["recommend", "--json", "--csv", str(path), "--target", "a"]))
 
+
+
+answer_values = st.one_of(st.booleans(), st.integers(-5, 10**7), st.sampled_from(
+    ["predict-number", "forecast", "tabular", "images", "yes", ""]), st.floats(allow_nan=False))
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from([*K.by_key, "mood"]), answer_values, max_size=6),
+       st.booleans())
+def test_any_answers_file_gives_a_recommendation_or_a_clean_error(tmp_path_factory, saved,
+                                                                   with_csv):
+    lines = ["[answers]"] + [f"{key} = {json.dumps(value)}" for key, value in saved.items()]
+    if with_csv:
+        lines.insert(0, 'csv = "does-not-exist.csv"\ntarget = "y"')
+    path = tmp_path_factory.mktemp("answers") / "answers.toml"
+    path.write_text("\n".join(lines) + "\n")
+    out = check(runner.invoke(app, ["recommend", "--json", "--answers", str(path)]))
+    if out is not None:
+        assert K.settled(out["answers"]) is not None

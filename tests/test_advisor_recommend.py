@@ -129,14 +129,16 @@ def test_features_and_rows_suggest_feature_selection():
 
 
 def test_interview_asks_one_question_at_a_time_and_skips_what_does_not_matter():
-    # goal (by number), data (by prefix), rows, fits in memory, outliers, feature selection
-    out = as_json("--interactive", input="1\ntab\n500\ny\ny\nn\n")
+    # no CSV (Enter), goal (by number), data (by prefix), rows, outliers; 500 rows fit in
+    # memory (inferred, not asked), and with outliers feature selection no longer matters
+    out = as_json("--interactive", input="\n1\ntab\n500\ny\n")
     assert out["rule"] == "Outlier-Prone Data"
     assert out["answered_by"]["goal"] == "your answer"
+    assert out["answered_by"]["fits_in_memory"].startswith("inferred: 500 rows")
 
 
 def test_interview_prompts_go_to_stderr_with_help_and_defaults():
-    result = recommend("--interactive", input="1\ntab\n500\ny\ny\nn\n")
+    result = recommend("--interactive", input="\n1\ntab\n500\ny\n")
     assert result.exit_code == 0
     err = result.stderr
     assert "What should the model do?" in err and "predict-number: a price" in err
@@ -146,10 +148,10 @@ def test_interview_prompts_go_to_stderr_with_help_and_defaults():
 
 
 def test_interview_takes_defaults_and_retries_invalid_answers():
-    # goal: "maybe" is refused, then Enter takes the default (predict-category);
-    # data: default tabular; classes: "one" refused, "1" refused, then 2; rows: default 1000;
-    # fits in memory: default yes
-    out = as_json("--interactive", input="maybe\n\n\none\n1\n2\n\n\n")
+    # no CSV; goal: "maybe" is refused, then Enter takes the default (predict-category);
+    # data: default tabular; classes: "one" refused, "1" refused, then 2; rows: default 1000
+    # (so fits in memory is inferred)
+    out = as_json("--interactive", input="\nmaybe\n\n\none\n1\n2\n\n")
     assert out["rule"] == "Binary Classification"
     assert out["answers"] == {"goal": "predict-category", "data": "tabular", "classes": 2,
                               "rows": 1000, "fits_in_memory": True}
@@ -165,7 +167,7 @@ def test_interview_asks_only_what_options_left_open():
 
 
 def test_interview_cut_short_is_a_clean_usage_error():
-    result = recommend("--interactive", input="1\n")
+    result = recommend("--interactive", input="\n1\n")
     assert result.exit_code == 2 and "Traceback" not in result.output
     error, hint = result.stderr.splitlines()[-2:]
     assert error.endswith("error: the input ended before every question was answered")
@@ -176,7 +178,7 @@ def test_interview_starts_on_its_own_when_stdin_is_a_terminal(monkeypatch):
     from advisor import interview
 
     monkeypatch.setattr(interview, "stdin_is_terminal", lambda: True)
-    out = as_json(input="3\n")
+    out = as_json(input="\n3\n")
     assert out["rule"] == "Forecasting a sequence"
     monkeypatch.setattr(interview, "stdin_is_terminal", lambda: False)
     assert recommend().exit_code == 2
@@ -344,8 +346,8 @@ def test_ctrl_c_during_the_interview_exits_130(monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(interview, "ask", interrupted)
-    result = recommend("--interactive")
-    assert result.exit_code == 130 and result.stderr.strip() == "interrupted"
+    result = recommend("--interactive")  # no CSV offered (end of input), then Ctrl-C
+    assert result.exit_code == 130 and result.stderr.strip().splitlines()[-1] == "interrupted"
 
 
 def test_the_suggested_command_trains_the_recipe_on_the_profiled_csv(tmp_path):

@@ -167,6 +167,13 @@ def test_questions_have_text_help_and_a_valid_default():
             assert isinstance(question.default, bool)
 
 
+def test_every_yes_no_question_has_a_safer_answer_and_says_how_to_tell():
+    for question in K.questions:
+        if question.kind == "yes-no":
+            assert isinstance(question.unsure, bool), question.key
+            assert len(question.how_to_tell) > 40, question.key
+
+
 def test_a_rule_about_an_unknown_answer_is_refused(tmp_path):
     bad = tmp_path / "rules.toml"
     text = knowledge.RULES_FILE.read_text().replace('when = { goal = "forecast" }',
