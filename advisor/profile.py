@@ -215,8 +215,9 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
         profile.findings.append(("missing values", f"{cells:,} feature cells ({share:.1%}) "
                                                    f"in {len(missing)} column(s): {worst}"))
         profile.notes.append("the tabular recipes fill a missing number with the training "
-                             "median (and mark it missing) and give a missing category its own value, inside the "
-                             "model; fill them yourself where you know better")
+                             "median (and mark it missing) and give a missing category its "
+                             "own value, inside the model; fill them yourself where you know "
+                             "better")
     else:
         profile.findings.append(("missing values", "none in the features"))
 
