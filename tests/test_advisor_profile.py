@@ -38,8 +38,11 @@ def profiled(frame: pd.DataFrame, tmp_path, target: str, name: str = "data.csv")
 
 
 def suggested(out: dict) -> list[str]:
-    """The suggested `advisor run RECIPE --data F --target T ...` command, split."""
-    return shlex.split(next(step for step in out["next"] if "--target" in step))
+    """The suggested `advisor run RECIPE --data F --target T ... --output DIR` command,
+    split, without its --output."""
+    words = shlex.split(next(step for step in out["next"] if "--target" in step))
+    assert words[-2] == "--output" and words[-1].startswith("runs/")
+    return words[:-2]
 
 
 def noted(out: dict, *fragments: str) -> str:
