@@ -1,5 +1,6 @@
-"""The GPU container, checked statically (Docker cannot build here), `advisor doctor`, and
-the engine options every deep-learning recipe shares (--mixed-precision, --jit)."""
+"""The GPU container, checked statically (`make docker-smoke` builds and runs it where Docker
+is available), `advisor doctor`, and the engine options every deep-learning recipe shares
+(--mixed-precision, --jit)."""
 
 import json
 import re
@@ -20,8 +21,14 @@ INSTRUCTIONS = [line.strip() for line in DOCKERFILE.splitlines()
                 if line.strip() and not line.lstrip().startswith("#")]
 
 
-def test_base_image_is_pinned_to_an_exact_version():
-    (base,) = [line.split()[1] for line in INSTRUCTIONS if line.startswith("FROM ")]
+def test_base_image_is_pinned_to_an_exact_version_and_can_be_replaced():
+    # `ARG BASE_IMAGE=...` before `FROM ${BASE_IMAGE}`: a mirror or a local stand-in is
+    # passed with --build-arg, and the pinned default is what everyone else builds.
+    (base,) = [line.split("=", 1)[1] for line in INSTRUCTIONS
+               if line.startswith("ARG BASE_IMAGE=")]
+    (origin,) = [line.split()[1] for line in INSTRUCTIONS if line.startswith("FROM ")]
+    assert origin == "${BASE_IMAGE}"
+    assert INSTRUCTIONS.index(f"ARG BASE_IMAGE={base}") < INSTRUCTIONS.index("FROM ${BASE_IMAGE}")
     name, _, tag = base.partition(":")
     assert tag and tag != "latest" and re.match(r"\d+\.\d+\.\d+", tag), base
     assert "tensorflow/tensorflow" not in name  # see the comment in the Dockerfile
@@ -43,6 +50,19 @@ def test_installs_the_project_non_editably_with_its_data():
     assert "pip install" in DOCKERFILE and " -e " not in DOCKERFILE
     ignore = (ROOT / ".dockerignore").read_text().split()
     assert "*" in ignore and "!datasets/" in ignore and "!recipes/" in ignore
+
+
+def test_tensorflow_is_installed_before_the_code_is_copied():
+    # A change under recipes/ or advisor/ rebuilds only the small layers after TensorFlow's.
+    def first(prefix):
+        return next(i for i, line in enumerate(INSTRUCTIONS) if line.startswith(prefix))
+
+    heavy = first("RUN python -c 'import tomllib")
+    assert "tensorflow[and-cuda]" in " ".join(INSTRUCTIONS[heavy:first("COPY README.md")])
+    assert first("COPY pyproject.toml") < heavy
+    for code in ("COPY recipes/", "COPY advisor/", "COPY datasets/", "COPY README.md"):
+        assert first(code) > heavy, code
+    assert "pip install --no-cache-dir --no-deps ./" in DOCKERFILE
 
 
 def test_no_secrets_in_the_image():
