@@ -260,8 +260,9 @@ echo "# changed by scripts/docker-smoke.sh" >>"$WORK/context/recipes/mnist_fnn.p
 timed_build rebuild-after-recipe-change "$IMAGE-changed" "$WORK/context"
 tensorflow_layer_cached() {
     # The legacy builder prints "Using cache" after each cached step, BuildKit "CACHED".
-    awk '/tensorflow\[and-cuda\]/ {seen = 1} seen && /Using cache|CACHED/ {found = 1; exit}
-         /COPY README.md/ {exit} END {exit !found}' "$WORK/logs/rebuild-after-recipe-change.log"
+    # The line after the step's own must say so.
+    awk 'seen { found = /Using cache|CACHED/; exit } /tensorflow\[and-cuda\]/ { seen = 1 }
+         END { exit !found }' "$WORK/logs/rebuild-after-recipe-change.log"
 }
 check tensorflow-layer-reused-after-recipe-change tensorflow_layer_cached
 docker image rm "$IMAGE-changed" >/dev/null 2>&1
@@ -287,7 +288,7 @@ run = pathlib.Path('$1')
 metrics = json.loads((run / 'metrics.json').read_text())
 assert (run / 'model.keras').is_file(), sorted(p.name for p in run.iterdir())
 print(json.dumps(metrics)[:400])
-$2"
+${2:-}"
 }
 
 help_shows_usage() { advisor --help | tee /dev/stderr | grep -q "run"; }
