@@ -41,8 +41,8 @@ cannot_run() {
 
 remove_containers_and_network() {
     local ids
-    ids=$(docker ps -aq --filter "name=^$NAME-" 2>/dev/null)
-    [ -n "$ids" ] && docker rm -f -v $ids >/dev/null 2>&1
+    mapfile -t ids < <(docker ps -aq --filter "name=^$NAME-" 2>/dev/null)
+    [ "${#ids[@]}" -gt 0 ] && docker rm -f -v "${ids[@]}" >/dev/null 2>&1
     docker network rm "$NETWORK" >/dev/null 2>&1
     return 0
 }
@@ -59,9 +59,17 @@ cleanup() {
     fi
     if [ "${SMOKE_KEEP:-}" = 1 ]; then
         say "runs and logs kept in $WORK"
-    else
-        rm -rf "$WORK"
+        return
     fi
+    # A debootstrap that failed half-way can leave /proc, /sys or /dev mounted in its tree.
+    awk -v work="$WORK/" 'index($2, work) == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r mount; do umount -l "$mount"; done
+    if [ "$(id -u)" != 0 ] && [ -d "$WORK/runs" ]; then
+        # Without root, the files the container wrote as uid 10001 go through a container.
+        docker run --rm --user 0 -v "$WORK:/work" --entrypoint rm "$IMAGE" -rf /work/runs \
+            >/dev/null 2>&1
+    fi
+    rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -184,8 +192,6 @@ debian_mirror() {
 
 build_standin() {
     local rootfs="$WORK/rootfs" ca
-    [ "$(id -u)" = 0 ] || { say "debootstrap needs root"; return 1; }
-    command -v debootstrap >/dev/null || { say "debootstrap is not installed"; return 1; }
     ca=$(host_ca_bundle)
     say "building the stand-in base $STANDIN with debootstrap (a few minutes)"
     debootstrap --variant=minbase \
@@ -217,6 +223,11 @@ else
     if docker image inspect "$BASE" >/dev/null 2>&1; then
         say "using the stand-in base built earlier: $BASE"
     else
+        [ "$(id -u)" = 0 ] || cannot_run "$BASE cannot be pulled, and only root can build a stand-in" \
+            "run this as root, or give a reachable base in SMOKE_BASE_IMAGE"
+        command -v debootstrap >/dev/null || cannot_run \
+            "$BASE cannot be pulled, and debootstrap (for a stand-in) is not installed" \
+            "on Debian: apt-get install debootstrap; or give a base in SMOKE_BASE_IMAGE"
         check stand-in-base build_standin
         docker image inspect "$BASE" >/dev/null 2>&1 || exit 1
     fi
@@ -250,7 +261,11 @@ timed_build() {  # timed_build NAME TAG CONTEXT: a check that prints its seconds
     return 1
 }
 
+previous=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null)
 timed_build build "$IMAGE" "$ROOT" || exit 1
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+    docker image rm "$previous" >/dev/null 2>&1  # the image this build replaced (7 GB)
+fi
 timed_build build-again-cached "$IMAGE" "$ROOT"
 
 # A copy of the build context with one recipe changed, so the checkout is left alone.
@@ -273,22 +288,25 @@ say "image size: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "
 # --------------------------------------------------------------------------------------
 
 RUNS="$WORK/runs"
-mkdir -p "$RUNS"
-chown "$UID_IN_IMAGE:$UID_IN_IMAGE" "$RUNS"
+for_the_image() {  # for_the_image DIR: made writable for the image's user
+    mkdir -p "$1"
+    chown "$UID_IN_IMAGE:$UID_IN_IMAGE" "$1" 2>/dev/null || chmod 777 "$1"
+}
+for_the_image "$RUNS"
 DATA=(-v "$ROOT/datasets:/data:ro")
 
 advisor() { docker run --rm --name "$NAME-$RANDOM" -v "$RUNS:/runs" "${DATA[@]}" "$IMAGE" "$@"; }
 in_image() {  # in_image PYTHON-CODE: an assertion run with the image's python over /runs
     docker run --rm -v "$RUNS:/runs" --entrypoint python "$IMAGE" -c "$1"
 }
-finished() {  # finished RUN-DIR [EXTRA-PYTHON]: metrics.json and model.keras are there
+finished() {  # finished RUN-DIR MODEL-FILE [EXTRA-PYTHON]: metrics.json and the model saved
     in_image "
 import json, pathlib
 run = pathlib.Path('$1')
 metrics = json.loads((run / 'metrics.json').read_text())
-assert (run / 'model.keras').is_file(), sorted(p.name for p in run.iterdir())
+assert (run / '$2').is_file(), sorted(p.name for p in run.iterdir())
 print(json.dumps(metrics)[:400])
-${2:-}"
+${3:-}"
 }
 
 help_shows_usage() { advisor --help | tee /dev/stderr | grep -q "run"; }
@@ -302,19 +320,19 @@ doctor_reports() {
 }
 mnist_fnn() {
     advisor run mnist-fnn --epochs 1 --max-samples 2000 --quiet --output /runs/fnn &&
-        finished /runs/fnn "assert metrics['test']['accuracy'] > 0.5, metrics['test']"
+        finished /runs/fnn model.keras "assert metrics['test']['accuracy'] > 0.5, metrics['test']"
 }
 linear_regression() {
     advisor run linear-regression --data /data/autompg.csv --quiet --output /runs/lin &&
-        finished /runs/lin
+        finished /runs/lin model.keras
 }
 lstm_forecaster() {
     advisor run lstm-forecaster --epochs 1 --max-windows 500 --quiet --output /runs/lstm &&
-        finished /runs/lstm
+        finished /runs/lstm model.keras
 }
 conditional_gan() {
     advisor run conditional-gan --epochs 1 --max-samples 512 --classifier-epochs 1 \
-        --samples-per-class 10 --quiet --output /runs/gan && finished /runs/gan
+        --samples-per-class 10 --quiet --output /runs/gan && finished /runs/gan generator.keras
 }
 predict_writes_a_prediction_column() {
     advisor predict /runs/lin --data /data/autompg.csv --output /runs/predictions.csv &&
@@ -344,7 +362,7 @@ resume_after_docker_kill() {
     echo "killed after epoch ${epoch:-0} of $epochs"
     [ "${epoch:-0}" -ge 2 ] && [ ! -e "$RUNS/resume/metrics.json" ] || return 1
     advisor run mnist-fnn --resume /runs/resume --quiet &&
-        finished /runs/resume "
+        finished /runs/resume model.keras "
 lines = (run / 'history.csv').read_text().splitlines()
 assert len(lines) == 1 + $epochs, len(lines)   # every epoch, those before the kill too
 assert not (run / 'checkpoint').exists()"
@@ -355,8 +373,7 @@ two_workers_only_the_chief_writes() {
     local cluster="{\"worker\": [\"$NAME-worker0:12345\", \"$NAME-worker1:12345\"]}" i
     for i in 0 1; do
         # Each worker has its own /runs, as two machines would.
-        mkdir -p "$RUNS/worker$i"
-        chown "$UID_IN_IMAGE:$UID_IN_IMAGE" "$RUNS/worker$i"
+        for_the_image "$RUNS/worker$i"
         docker run -d --name "$NAME-worker$i" --hostname "$NAME-worker$i" \
             --network "$NETWORK" -v "$RUNS/worker$i:/runs" \
             -e "TF_CONFIG={\"cluster\": $cluster, \"task\": {\"type\": \"worker\", \"index\": $i}}" \
@@ -372,7 +389,7 @@ two_workers_only_the_chief_writes() {
     [ "${codes[0]}" = 0 ] && [ "${codes[1]}" = 0 ] || return 1
     docker logs "$NAME-worker1" 2>&1 | grep -q "the chief worker writes the run" || return 1
     [ -z "$(ls -A "$RUNS/worker1")" ] || { ls -R "$RUNS/worker1"; return 1; }
-    finished /runs/worker0/mw "
+    finished /runs/worker0/mw model.keras "
 assert metrics['engine']['strategy'] == 'MultiWorkerMirroredStrategy', metrics['engine']
 assert metrics['engine']['replicas'] == 2, metrics['engine']"
 }

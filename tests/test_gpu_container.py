@@ -81,6 +81,29 @@ def test_hadolint_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+SMOKE = ROOT / "scripts" / "docker-smoke.sh"
+
+
+def test_the_smoke_script_says_plainly_when_docker_is_missing(tmp_path):
+    # `make docker-smoke` exits 77 (skipped) with a reason, and leaves nothing behind.
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("bash", "dirname", "mktemp", "rm", "awk", "sort", "id"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run([str(tools / "bash"), str(SMOKE)], capture_output=True, text=True,
+                            env={"PATH": str(tools), "TMPDIR": str(tmp_path)}, timeout=60)
+    assert result.returncode == 77, result.stderr
+    assert "cannot run" in result.stderr and "docker" in result.stderr
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_shellcheck_finds_nothing_in_the_smoke_script():
+    result = subprocess.run(["shellcheck", str(SMOKE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_doctor_reports_versions_devices_and_the_cache(tmp_path, monkeypatch):
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "mnist.npz").write_bytes(b"")
