@@ -270,7 +270,8 @@ timed_build build-again-cached "$IMAGE" "$ROOT"
 
 # A copy of the build context with one recipe changed, so the checkout is left alone.
 mkdir -p "$WORK/context"
-cp -r "$ROOT"/{pyproject.toml,README.md,recipes,advisor,datasets,.dockerignore} "$WORK/context/"
+# -a: file modes are part of the build cache key.
+cp -a "$ROOT"/{pyproject.toml,README.md,recipes,advisor,datasets,.dockerignore} "$WORK/context/"
 echo "# changed by scripts/docker-smoke.sh" >>"$WORK/context/recipes/mnist_fnn.py"
 timed_build rebuild-after-recipe-change "$IMAGE-changed" "$WORK/context"
 tensorflow_layer_cached() {
