@@ -264,7 +264,7 @@ timed_build() {  # timed_build NAME TAG CONTEXT: a check that prints its seconds
 previous=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null)
 timed_build build "$IMAGE" "$ROOT" || exit 1
 if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
-    docker image rm "$previous" >/dev/null 2>&1  # the image this build replaced (7 GB)
+    docker image rm "$previous" >>"$WORK/logs/build.log" 2>&1  # the one it replaced (7 GB)
 fi
 timed_build build-again-cached "$IMAGE" "$ROOT"
 
