@@ -248,11 +248,16 @@ build() {  # build TAG CONTEXT LOG
 }
 
 timed_build() {  # timed_build NAME TAG CONTEXT: a check that prints its seconds
-    local name=$1 start seconds
+    local name=$1 start seconds previous
+    previous=$(docker image inspect -f '{{.Id}}' "$2" 2>/dev/null)
     start=$(date +%s)
     if build "$2" "$3" "$WORK/logs/$name.log"; then
         seconds=$(($(date +%s) - start))
         echo "ok   $name (${seconds} s)"
+        if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$2")" ]
+        then  # the image this build replaced: 7 GB each, left untagged
+            docker image rm "$previous" >>"$WORK/logs/$name.log" 2>&1
+        fi
         return 0
     fi
     echo "FAIL $name"
@@ -261,11 +266,7 @@ timed_build() {  # timed_build NAME TAG CONTEXT: a check that prints its seconds
     return 1
 }
 
-previous=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null)
 timed_build build "$IMAGE" "$ROOT" || exit 1
-if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
-    docker image rm "$previous" >>"$WORK/logs/build.log" 2>&1  # the one it replaced (7 GB)
-fi
 timed_build build-again-cached "$IMAGE" "$ROOT"
 
 # A copy of the build context with one recipe changed, so the checkout is left alone.
