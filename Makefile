@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docker-smoke clean
 
 # With a terminal: the guided advisor. Without one (CI, a pipe): a scripted demo, one
 # example use case, its recommendation and a short training run ending with its metrics.
@@ -23,6 +23,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Builds Dockerfile.gpu here and runs recipes, predict, --resume and two workers inside it
+# (root and docker needed; no GPU needed or checked). Not part of `make test`.
+docker-smoke:
+	scripts/docker-smoke.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -1,5 +1,6 @@
-"""The GPU container, checked statically (Docker cannot build here), `advisor doctor`, and
-the engine options every deep-learning recipe shares (--mixed-precision, --jit)."""
+"""The GPU container, checked statically (`make docker-smoke` builds and runs it where Docker
+is available), `advisor doctor`, and the engine options every deep-learning recipe shares
+(--mixed-precision, --jit)."""
 
 import json
 import re
@@ -20,8 +21,14 @@ INSTRUCTIONS = [line.strip() for line in DOCKERFILE.splitlines()
                 if line.strip() and not line.lstrip().startswith("#")]
 
 
-def test_base_image_is_pinned_to_an_exact_version():
-    (base,) = [line.split()[1] for line in INSTRUCTIONS if line.startswith("FROM ")]
+def test_base_image_is_pinned_to_an_exact_version_and_can_be_replaced():
+    # `ARG BASE_IMAGE=...` before `FROM ${BASE_IMAGE}`: a mirror or a local stand-in is
+    # passed with --build-arg, and the pinned default is what everyone else builds.
+    (base,) = [line.split("=", 1)[1] for line in INSTRUCTIONS
+               if line.startswith("ARG BASE_IMAGE=")]
+    (origin,) = [line.split()[1] for line in INSTRUCTIONS if line.startswith("FROM ")]
+    assert origin == "${BASE_IMAGE}"
+    assert INSTRUCTIONS.index(f"ARG BASE_IMAGE={base}") < INSTRUCTIONS.index("FROM ${BASE_IMAGE}")
     name, _, tag = base.partition(":")
     assert tag and tag != "latest" and re.match(r"\d+\.\d+\.\d+", tag), base
     assert "tensorflow/tensorflow" not in name  # see the comment in the Dockerfile
@@ -45,6 +52,19 @@ def test_installs_the_project_non_editably_with_its_data():
     assert "*" in ignore and "!datasets/" in ignore and "!recipes/" in ignore
 
 
+def test_tensorflow_is_installed_before_the_code_is_copied():
+    # A change under recipes/ or advisor/ rebuilds only the small layers after TensorFlow's.
+    def first(prefix):
+        return next(i for i, line in enumerate(INSTRUCTIONS) if line.startswith(prefix))
+
+    heavy = first("RUN python -c 'import tomllib")
+    assert "tensorflow[and-cuda]" in " ".join(INSTRUCTIONS[heavy:first("COPY README.md")])
+    assert first("COPY pyproject.toml") < heavy
+    for code in ("COPY recipes/", "COPY advisor/", "COPY datasets/", "COPY README.md"):
+        assert first(code) > heavy, code
+    assert "pip install --no-cache-dir --no-deps ./" in DOCKERFILE
+
+
 def test_no_secrets_in_the_image():
     pattern = re.compile(r"(password|passwd|secret|token|api[_-]?key|AKIA[0-9A-Z]{16})", re.I)
     assert not pattern.search(DOCKERFILE)
@@ -58,6 +78,29 @@ HADOLINT = shutil.which("hadolint") or shutil.which("hadolint",
 def test_hadolint_finds_nothing():
     result = subprocess.run([HADOLINT, "--no-color", str(ROOT / "Dockerfile.gpu")],
                             capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+SMOKE = ROOT / "scripts" / "docker-smoke.sh"
+
+
+def test_the_smoke_script_says_plainly_when_docker_is_missing(tmp_path):
+    # `make docker-smoke` exits 77 (skipped) with a reason, and leaves nothing behind.
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("bash", "dirname", "mktemp", "rm", "awk", "sort", "id"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run([str(tools / "bash"), str(SMOKE)], capture_output=True, text=True,
+                            env={"PATH": str(tools), "TMPDIR": str(tmp_path)}, timeout=60)
+    assert result.returncode == 77, result.stderr
+    assert "cannot run" in result.stderr and "docker" in result.stderr
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_shellcheck_finds_nothing_in_the_smoke_script():
+    result = subprocess.run(["shellcheck", str(SMOKE)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
