@@ -249,14 +249,8 @@ or JPEG files, resized to the model's input).
 
 
 def predict_run(run_dir: Path, source: str):
-    """`advisor predict`: one row per image of `source` (its index in `x`, or its file), with
-    the predicted label, its probability and the probability of every class."""
-    metrics, model = common.load_finished_run(run_dir, NAME)
-    x, names, name_column = data.images_to_predict(source, model.input_shape[1:])
-    labels = np.zeros(len(x), dtype="int32")
-    probabilities = model.predict(to_dataset(x, labels, 1024, shuffle=False), verbose=0)
-    return common.classification_table(names, name_column, probabilities,
-                                       metrics["class_names"])
+    """`advisor predict`: one row per image, with its label and probabilities."""
+    return data.predict_images(run_dir, source, NAME)
 
 
 """

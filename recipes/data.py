@@ -329,6 +329,21 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 PREDICT_IMAGES_HINT = "give an .npz holding an array x, a folder of PNG/JPEG files, or one file"
 
 
+def predict_images(run_dir: Path | str, source: str, recipe: str):
+    """`advisor predict` for an image classifier's run: one row per image of `source` (its
+    index in `x`, or its file), with the predicted label, its probability and the
+    probability of every class. The model takes pixels scaled as `image_dataset` scales
+    them, and metrics.json names the classes, so the run directory alone is enough."""
+    from recipes import common
+
+    metrics, model = common.load_finished_run(run_dir, recipe)
+    x, names, name_column = images_to_predict(source, model.input_shape[1:])
+    labels = np.zeros(len(x), dtype="int32")
+    probabilities = model.predict(image_dataset(x, labels, 1024, shuffle=False), verbose=0)
+    return common.classification_table(names, name_column, probabilities,
+                                       metrics["class_names"])
+
+
 def images_to_predict(source: str | Path, shape: Sequence[int]
                       ) -> tuple[np.ndarray, list, str]:
     """New images for a model that takes `shape` (height, width, channels), as uint8 NHWC
