@@ -61,18 +61,21 @@ def test_advice_only_recommendations_have_a_null_recipe():
     assert any("scikit-learn.org" in step for step in out["next"])
 
 
-def test_a_recipe_not_there_yet_is_said_plainly():
+def test_a_recipe_not_there_yet_is_said_plainly(monkeypatch):
     from recipes import catalog
 
     out = as_json("--goal", "forecast")
-    if catalog.get("lstm-forecaster") is None:
-        assert out["recipe_available"] is False
-        assert any("not in this version" in note for note in out["notes"])
-        text = recommend("--goal", "forecast").stdout
-        assert "not in this version of keras-recipes yet" in text
-    else:
-        assert out["recipe_available"] is True
-        assert "advisor run lstm-forecaster" in out["next"]
+    assert out["recipe"] == "lstm-forecaster" and out["recipe_available"] is True
+    assert "advisor run lstm-forecaster" in out["next"]
+
+    monkeypatch.delitem(catalog.BY_NAME, "lstm-forecaster")  # a version without it
+    out = as_json("--goal", "forecast")
+    assert out["recipe"] == "lstm-forecaster" and out["recipe_available"] is False
+    assert "The lstm-forecaster recipe is not in this version of keras-recipes yet." \
+        in out["notes"]
+    assert not any("lstm-forecaster" in step for step in out["next"])
+    text = recommend("--goal", "forecast").stdout
+    assert "lstm-forecaster (not in this version of keras-recipes yet)" in text
 
 
 def test_panel_shows_model_rule_answers_alternatives_metrics_and_next_commands():
