@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -94,4 +95,13 @@ def test_engine_options_train_a_recipe(option, tmp_path):
     assert metrics["engine"][key] is True
     assert metrics["test"]["accuracy"] > 0.75  # two short epochs; chance is 0.1
     model = keras.saving.load_model(out / "model.keras", safe_mode=True, compile=False)
-    assert model.layers[-1].dtype_policy.compute_dtype == "float32"
+    assert model.layers[-1].dtype_policy.compute_dtype == "float32"  # an exact softmax
+    hidden = model.layers[1]
+    assert hidden.dtype_policy.variable_dtype == "float32"  # weights are kept in float32
+    images = np.zeros((2, 28, 28, 1), "float32")
+    activations = keras.Model(model.inputs, hidden.output)([images])
+    if option == "--mixed-precision":
+        assert hidden.dtype_policy.name == "mixed_float16"
+        assert activations.dtype == "float16"  # the hidden layer computes in half precision
+    else:
+        assert hidden.dtype_policy.name == "float32" and activations.dtype == "float32"
