@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -80,16 +81,33 @@ def test_doctor_reports_versions_devices_and_the_cache(tmp_path, monkeypatch):
     assert isinstance(report["gpus"], list)
 
 
+@pytest.fixture
+def without_op_determinism():
+    """A seeded run earlier in this process leaves TensorFlow's op determinism on, and Keras
+    then quietly drops XLA: this test runs without it, as a fresh process would."""
+    from tensorflow.python.framework import config  # no public switch to turn it off
+
+    was_on = config.is_op_determinism_enabled()
+    config.disable_op_determinism()
+    yield
+    if was_on:
+        config.enable_op_determinism()
+
+
 @pytest.mark.parametrize("option", ["--mixed-precision", "--jit"])
-def test_engine_options_train_a_recipe(option, tmp_path):
+def test_engine_options_train_a_recipe(option, tmp_path, without_op_determinism):
     import keras
 
     out = tmp_path / "run"
     try:
-        assert mnist_fnn.main([option, "--epochs", "2", "--max-samples", "2000", "--quiet",
-                               "--output", str(out)]) == 0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert mnist_fnn.main([option, "--epochs", "2", "--max-samples", "2000", "--quiet",
+                                   "--output", str(out)]) == 0
     finally:
         keras.mixed_precision.set_global_policy("float32")
+    # Keras turns XLA off, with only a warning, where it cannot be used (under op determinism)
+    assert not [w for w in caught if "jit_compile=False" in str(w.message)]
     metrics = json.loads((out / "metrics.json").read_text())
     key = "mixed_precision" if option == "--mixed-precision" else "jit_compile"
     assert metrics["engine"][key] is True
