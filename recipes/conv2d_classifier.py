@@ -101,7 +101,8 @@ def load_data(source: str = "sample", dataset: str = "fashion-mnist") -> data.Im
 
 
 def to_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None):
-    """A tf.data pipeline over uint8 NHWC images: scale once, cache, shuffle, batch, prefetch."""
+    """A tf.data pipeline over uint8 NHWC images: scale once, hold in memory, shuffle,
+    batch, prefetch."""
     return data.image_dataset(x, y, batch_size, shuffle=shuffle, seed=seed)
 
 

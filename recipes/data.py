@@ -296,16 +296,41 @@ def _load_full(dataset: str) -> ImageData:
     return _checked_images(arrays, classes, source=f"full:{dataset}")
 
 
-def image_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None):
-    """uint8 images and integer labels as a tf.data pipeline: scale to [0, 1] once, cache,
-    shuffle (reshuffled every epoch), batch, prefetch."""
+def image_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None,
+                  epoch=None):
+    """uint8 images and integer labels as a tf.data pipeline: scaled to [0, 1] once and held in
+    memory, shuffled (a new order every epoch), batched, prefetched.
+
+    The order of an epoch depends on `seed` and the epoch's number alone when `epoch` is
+    given: a variable holding the number of the epoch being trained (`engine.epoch_key`
+    keeps it), read as each pass over the data begins. A run resumed from its checkpoint
+    then sees the batches an uninterrupted run would have seen, and ends with the same
+    weights. Without `epoch`, tf.data reshuffles each pass from where the process started.
+    """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x.astype("float32") / 255.0, y.astype("int32")))
-    ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    images = tf.constant(x.astype("float32") / 255.0)
+    labels = tf.constant(y.astype("int32"))
+    examples = len(x)
+    order = tf.data.Dataset.range(examples)
+    if shuffle and epoch is not None:
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+
+        def epoch_order(_):
+            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+            permutation = tf.random.experimental.stateless_shuffle(
+                tf.range(examples, dtype=tf.int64), seed=key)
+            return tf.data.Dataset.from_tensor_slices(permutation)
+
+        order = tf.data.Dataset.range(1).flat_map(epoch_order).apply(
+            tf.data.experimental.assert_cardinality(examples))
+    elif shuffle:
+        order = order.shuffle(examples, seed=seed, reshuffle_each_iteration=True)
+    batches = order.batch(batch_size).map(
+        lambda rows: (tf.gather(images, rows), tf.gather(labels, rows)),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
 def validation_count(examples: int, fraction: float) -> int:

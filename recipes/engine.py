@@ -16,7 +16,9 @@ Options (added to a recipe's parser by `add_options`):
 
 `fit` wraps `model.fit` with a checkpoint in the run directory
 (`keras.callbacks.BackupAndRestore`), `TerminateOnNaN`, and a full training log, so that
-Ctrl-C or a crash loses at most the epoch in progress.
+Ctrl-C or a crash loses at most the epoch in progress. The image recipes shuffle each epoch
+in an order drawn from the seed and the epoch's number alone (`epoch_key`), so a seeded run
+that is killed and resumed ends with the same weights as one that never stopped.
 
 The checkpoint holds the weights and the optimizer (its learning rate included), not the
 memory of a recipe's own callbacks (the best epoch so far, the learning-rate cuts made).
@@ -390,6 +392,18 @@ def cosine_decay(config, train_examples: int | None = None):
     return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
 
 
+def epoch_key():
+    """A variable holding the number of the epoch being trained, and the callback that sets
+    it as each epoch begins (a resumed run's first epoch included): the key of a pipeline
+    whose shuffle depends on the seed and the epoch alone (`data.image_dataset`)."""
+    import keras
+    import tensorflow as tf
+
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    return epoch, keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda number, logs=None: epoch.assign(number))
+
+
 def fit_images(model, x_train, y_train, *, epochs: int, batch_size: int,
                validation_split: float, seed: int | None, verbose: int = 1,
                run: RunDir | None = None) -> dict[str, list[float]]:
@@ -401,14 +415,16 @@ def fit_images(model, x_train, y_train, *, epochs: int, batch_size: int,
 
     (x_fit, y_fit), (x_val, y_val) = data.validation_split(
         x_train, y_train, validation_split, seed=seed or 0)
-    train_ds = data.image_dataset(x_fit, y_fit, batch_size, shuffle=True, seed=seed)
+    epoch, keep_epoch = epoch_key()
+    train_ds = data.image_dataset(x_fit, y_fit, batch_size, shuffle=True, seed=seed,
+                                  epoch=epoch)
     val_ds = data.image_dataset(x_val, y_val, batch_size, shuffle=False)
     if run is not None:
         return fit(model, train_ds, run=run, epochs=epochs, validation_data=val_ds,
-                   verbose=verbose, shuffle=False)
+                   verbose=verbose, callbacks=[keep_epoch], shuffle=False)
     with progress_to_stderr():
-        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
-                            verbose=verbose, shuffle=False)  # the pipeline shuffles
+        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
+                            callbacks=[keep_epoch], shuffle=False)  # the pipeline shuffles
     return history.history
 
 

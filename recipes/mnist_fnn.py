@@ -84,7 +84,7 @@ def load_data(source: str = "sample", dataset: str = "mnist") -> data.ImageData:
 
 
 def to_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None):
-    """A tf.data pipeline: scale once, cache, shuffle, batch, prefetch."""
+    """A tf.data pipeline: scale once, hold in memory, shuffle, batch, prefetch."""
     return data.image_dataset(x, y, batch_size, shuffle=shuffle, seed=seed)
 
 

@@ -107,8 +107,7 @@ def test_the_pip_line_covers_what_the_copy_imports(name, tmp_path):
 def test_the_scripts_own_dependency_block_agrees_with_the_catalog(name):
     path = copier.module_file(catalog.get(name).module)
     block = re.search(r"^# /// script\n(.*?)^# ///$", path.read_text(), re.S | re.M)
-    if block is None:
-        pytest.skip("no PEP 723 block")
+    assert block is not None, f"{path.name} has no PEP 723 block: a copy must say what it needs"
     listed = re.search(r"dependencies = \[(.*?)\]", block[1], re.S)[1]
     header = _requirement_names(re.findall(r'"([^"]+)"', listed))
     assert header == _requirement_names(catalog.get(name).requires)

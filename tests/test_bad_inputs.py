@@ -2,7 +2,8 @@
 non-zero exit, no traceback, and nothing left behind in the output locations."""
 
 import importlib
-import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -178,19 +179,30 @@ def test_advisor_rejects_bad_input(workdir, argv, names):
 
 
 def test_the_matrix_is_at_least_thirty_cases():
-    assert len(RECIPE_CASES) + len(ADVISOR_CASES) >= 30
+    """Counted as pytest collects and runs them, each case once."""
+    assert len({(m, tuple(a)) for m, a, _ in RECIPE_CASES}) == len(RECIPE_CASES)
+    assert len({tuple(a) for a, _ in ADVISOR_CASES}) == len(ADVISOR_CASES)
+    tests = [f"{__file__}::{name}" for name in ("test_recipe_rejects_bad_input",
+                                                 "test_advisor_rejects_bad_input")]
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                          "-p", "no:cacheprovider", *tests], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:]
+    collected = [line for line in out.stdout.splitlines() if "_rejects_bad_input[" in line]
+    assert len(collected) >= 30, out.stdout[-2000:]
 
 
 def test_output_directory_that_cannot_be_created(workdir, capsys):
+    """A folder in the path is a file: no one, root included, can create the run there."""
     from recipes import mnist_fnn
 
-    if os.geteuid() == 0:  # root writes anywhere; a path under a file fails for everyone
-        target = "a-file/deeper/run"
-    else:
-        (workdir / "locked").mkdir(mode=0o500)
-        target = "locked/run"
-    assert mnist_fnn.main(["--output", target, "--quiet"]) == 1
-    assert "cannot write" in capsys.readouterr().err
+    (workdir / "runs").mkdir()
+    (workdir / "runs" / "2024").write_text("a file where a folder is expected")
+    before = sorted(p.relative_to(workdir) for p in workdir.rglob("*"))
+    assert mnist_fnn.main(["--output", "runs/2024/today/run", "--quiet"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and "cannot write" in err[0], err
+    assert err[1].startswith("hint: ") and len(err) == 2, err
+    assert sorted(p.relative_to(workdir) for p in workdir.rglob("*")) == before
 
 
 # --------------------------------------------------------------------------

@@ -121,3 +121,30 @@ def test_unreadable_csv_files(tmp_path, content, message):
 def test_missing_csv(tmp_path):
     with pytest.raises(RecipeError, match="no such file"):
         data.read_csv(tmp_path / "nope.csv")
+
+
+def test_each_epochs_shuffle_depends_on_the_seed_and_the_epoch_alone():
+    import tensorflow as tf
+
+    x = np.arange(50, dtype="uint8").reshape(50, 1, 1, 1)
+    y = np.arange(50)
+
+    def orders(epochs, seed=3):
+        """The label order of each epoch, read from a fresh pipeline as `fit` would."""
+        epoch = tf.Variable(0, dtype=tf.int64)
+        pipeline = data.image_dataset(x, y, 8, shuffle=True, seed=seed, epoch=epoch)
+        seen = {}
+        for number in epochs:
+            epoch.assign(number)
+            seen[number] = [int(label) for _, labels in pipeline for label in labels]
+        return seen
+
+    straight = orders([0, 1, 2, 3])
+    assert all(sorted(order) == list(range(50)) for order in straight.values())  # each once
+    assert len({tuple(order) for order in straight.values()}) == 4  # a new order each epoch
+    assert orders([3])[3] == straight[3]  # a resumed run's epoch 3 is the uninterrupted one's
+    assert orders([3], seed=4)[3] != straight[3]
+    batch_x, batch_y = next(iter(data.image_dataset(x, y, 8, shuffle=True, seed=3,
+                                                    epoch=tf.constant(0, tf.int64))))
+    assert batch_x.dtype == tf.float32 and batch_y.dtype == tf.int32
+    np.testing.assert_allclose(batch_x.numpy().ravel(), batch_y.numpy() / 255.0, rtol=1e-6)

@@ -7,8 +7,10 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -122,19 +124,45 @@ def test_doctor_reports_versions_devices_and_the_cache(tmp_path, monkeypatch):
     assert isinstance(report["gpus"], list)
 
 
+@pytest.fixture
+def without_op_determinism():
+    """A seeded run earlier in this process leaves TensorFlow's op determinism on, and Keras
+    then quietly drops XLA: this test runs without it, as a fresh process would."""
+    from tensorflow.python.framework import config  # no public switch to turn it off
+
+    was_on = config.is_op_determinism_enabled()
+    config.disable_op_determinism()
+    yield
+    if was_on:
+        config.enable_op_determinism()
+
+
 @pytest.mark.parametrize("option", ["--mixed-precision", "--jit"])
-def test_engine_options_train_a_recipe(option, tmp_path):
+def test_engine_options_train_a_recipe(option, tmp_path, without_op_determinism):
     import keras
 
     out = tmp_path / "run"
     try:
-        assert mnist_fnn.main([option, "--epochs", "2", "--max-samples", "2000", "--quiet",
-                               "--output", str(out)]) == 0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert mnist_fnn.main([option, "--epochs", "2", "--max-samples", "2000", "--quiet",
+                                   "--output", str(out)]) == 0
     finally:
         keras.mixed_precision.set_global_policy("float32")
+    # Keras turns XLA off, with only a warning, where it cannot be used (under op determinism)
+    assert not [w for w in caught if "jit_compile=False" in str(w.message)]
     metrics = json.loads((out / "metrics.json").read_text())
     key = "mixed_precision" if option == "--mixed-precision" else "jit_compile"
     assert metrics["engine"][key] is True
     assert metrics["test"]["accuracy"] > 0.75  # two short epochs; chance is 0.1
     model = keras.saving.load_model(out / "model.keras", safe_mode=True, compile=False)
-    assert model.layers[-1].dtype_policy.compute_dtype == "float32"
+    assert model.layers[-1].dtype_policy.compute_dtype == "float32"  # an exact softmax
+    hidden = model.layers[1]
+    assert hidden.dtype_policy.variable_dtype == "float32"  # weights are kept in float32
+    images = np.zeros((2, 28, 28, 1), "float32")
+    activations = keras.Model(model.inputs, hidden.output)([images])
+    if option == "--mixed-precision":
+        assert hidden.dtype_policy.name == "mixed_float16"
+        assert activations.dtype == "float16"  # the hidden layer computes in half precision
+    else:
+        assert hidden.dtype_policy.name == "float32" and activations.dtype == "float32"
