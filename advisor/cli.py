@@ -350,8 +350,11 @@ def compare(
     Profiles --csv and recommends exactly as `advisor recommend --csv` does (answers given as
     options win), then scores every model on the same folds within --budget seconds.
     """
+    import time
+
     from advisor import compare as comparing
 
+    started = time.monotonic()
     explicit = {"goal": goal.value if goal else None, "classes": classes,
                 "outliers": outliers, "feature_selection": feature_selection,
                 "fits_in_memory": fits_in_memory}
@@ -413,7 +416,7 @@ def compare(
     if saved is not None:
         reporter.say(f"resuming {folder}: {len(comparison.results)} finished model(s) kept")
     try:
-        comparing.run(comparison, table_data, budget, run_dir, reporter)
+        comparing.run(comparison, table_data, budget, run_dir, reporter, start=started)
     except KeyboardInterrupt:
         print(f"interrupted: {len(comparison.results)} finished model(s) kept in {folder}; "
               f"continue with `advisor compare --resume {folder}`", file=sys.stderr)

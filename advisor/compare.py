@@ -648,15 +648,16 @@ class Reporter:
 
 
 def run(comparison: Comparison, table, budget: float, output, reporter: Reporter,
-        clock: Callable[[], float] = time.monotonic) -> Comparison:
-    """Scores every candidate not finished yet, in order, within `budget` seconds; writes
-    the files after each one."""
+        clock: Callable[[], float] = time.monotonic, start: float | None = None) -> Comparison:
+    """Scores every candidate not finished yet, in order, within `budget` seconds counted
+    from `start` (the command's start, so reading and profiling the file count too);
+    writes the files after each one."""
     seed = int(comparison.options.get("seed", 0))
-    start = clock()
+    start = clock() if start is None else start
     width = _encoded_width(table)
     rows = len(comparison.folds.splits[0][0])
     k = len(comparison.folds.splits)
-    keras_started = any(r.candidate.uses_keras for r in comparison.results)
+    keras_started = "tensorflow" in sys.modules
     todo = [c for c in comparison.candidates if not comparison.finished(c.name)]
     comparison.skipped = []
     timing = Timing()
