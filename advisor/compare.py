@@ -527,8 +527,9 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
     best_text = f"{name} {_fmt(best.mean(metric))} ± {_fmt(best.std(metric))}"
     if gap <= best.std(metric):
         return (f"The table's pick, {shown}, is within one standard deviation of the best, "
-                f"{best.candidate.name} ({best_text} against {_fmt(mine.mean(metric))}): a "
-                "tie on this data, so keep the simpler, explained model.")
+                f"{best.candidate.name} ({best_text} against {_fmt(mine.mean(metric))} ± "
+                f"{_fmt(mine.std(metric))}, {_fmt(gap)} apart): a tie on this data, so keep "
+                "the simpler, explained model.")
     direction = "lower" if metric in LOWER_IS_BETTER else "higher"
     sentence = (f"{best.candidate.name} beat the table's pick, {shown}, by {_fmt(gap)} "
                 f"{name} ({direction} is better): {best_text} against {mine_text}.")
