@@ -80,7 +80,7 @@ from recipes.linear_family import TableSpec, whole_table
 csv, target, log = sys.argv[1], sys.argv[2], sys.argv[3]
 table = whole_table(csv, TableSpec("bench", csv, target, "regression", ""), target)
 folds = list(KFold(10, shuffle=True, random_state=0).split(np.zeros(len(table.y_train))))
-names = ["linear-regression (Keras)"] + sys.argv[4:]
+names = sys.argv[4:] + ["linear-regression (Keras)"]  # PyCaret has no Keras model: last
 for name in names:
     began = time.monotonic()
     scores = []
