@@ -701,11 +701,12 @@ def run(comparison: Comparison, table, budget: float, output, reporter: Reporter
         comparison.status = "finished"
     except KeyboardInterrupt:
         comparison.status = "interrupted"
-        write(comparison, output)
+        write(comparison, output, figure=False)  # the picture of every finished model is there
         raise
     finally:
         reporter.close()
-    write(comparison, output)
+    write(comparison, output, figure=not any(c in todo for c in comparison.candidates
+                                             if comparison.finished(c.name)))
     return comparison
 
 
@@ -782,8 +783,9 @@ def _encoded_width(table) -> int:
 JSON_FILE, CSV_FILE, PLOT_FILE = "compare.json", "leaderboard.csv", "scores.png"
 
 
-def write(comparison: Comparison, output) -> None:
-    """compare.json, leaderboard.csv and scores.png, each written atomically."""
+def write(comparison: Comparison, output, figure: bool = True) -> None:
+    """compare.json, leaderboard.csv and scores.png (unless `figure` is False: unchanged),
+    each written atomically."""
     if output is None:
         return
     import csv
@@ -804,7 +806,7 @@ def write(comparison: Comparison, output) -> None:
                            for s in ("mean", "std")],
                          len(entry["folds"]), entry["seconds"]])
     output.write_text(CSV_FILE, buffer.getvalue())
-    if comparison.results:
+    if comparison.results and (figure or not output.file(PLOT_FILE).exists()):
         output.save_figure(plot(comparison), PLOT_FILE)
 
 
