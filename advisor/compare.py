@@ -519,6 +519,9 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
     best = order[0]
     shown = f"{pick.name}" + (f" ({pick.recipe})" if pick.recipe else "")
     mine_text = f"{name} {_fmt(mine.mean(metric))} ± {_fmt(mine.std(metric))}"
+    if len(order) == 1:
+        return (f"Only the table's pick, {shown}, was scored ({mine_text}): nothing to "
+                "compare it with; give a larger --budget.")
     if best is mine:
         runner = order[1] if len(order) > 1 else None
         tail = (f", ahead of {runner.candidate.name} ({_fmt(runner.mean(metric))})"
@@ -667,7 +670,8 @@ def run(comparison: Comparison, table, budget: float, output, reporter: Reporter
     rows = len(comparison.folds.splits[0][0])
     k = len(comparison.folds.splits)
     keras_started = "tensorflow" in sys.modules
-    todo = [c for c in comparison.candidates if not comparison.finished(c.name)]
+    todo = scheduled([c for c in comparison.candidates if not comparison.finished(c.name)],
+                     rows, width)
     comparison.skipped = []
     timing = Timing()
     estimate = sum(c.prior_seconds(rows, width) * k for c in todo) + (
@@ -729,6 +733,15 @@ class Timing:
         if self.expected[kind] <= 0:
             return 1.0
         return min(max(self.measured[kind] / self.expected[kind], 0.5), 20.0)
+
+
+def scheduled(todo: list[Candidate], rows: int, width: int) -> list[Candidate]:
+    """The order of the work: the trivial baseline first (its second of work also measures
+    how fast this machine runs today), the pick, the boosted tree, then the alternatives
+    cheapest first, so that a short budget leaves out the slowest."""
+    first = {"baseline": 0, "pick": 1, "boosted tree": 2}
+    return sorted(todo, key=lambda c: (first.get(c.role, 3), 0 if c.role in first else
+                                       c.prior_seconds(rows, width)))
 
 
 def _run_candidate(candidate: Candidate, comparison: Comparison, table, start: float,
