@@ -632,10 +632,9 @@ class Reporter:
                 TimeElapsedColumn,
             )
 
-            self.progress = Progress(TextColumn("{task.description:<34}"), BarColumn(),
-                                     MofNCompleteColumn(), TextColumn("folds"),
-                                     TimeElapsedColumn(), TextColumn("{task.fields[score]}"),
-                                     console=self.console)
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=20),
+                                     MofNCompleteColumn(), TimeElapsedColumn(),
+                                     TextColumn("{task.fields[score]}"), console=self.console)
         self.task = None
 
     def say(self, text: str) -> None:
