@@ -147,8 +147,10 @@ def main(argv=None) -> int:
     parser.add_argument("--tables", nargs="*", default=list(TABLES))
     parser.add_argument("--skip-big", action="store_true")
     args = parser.parse_args(argv)
-    report = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "machine": machine(), "budget_s": args.budget}
+    # Each part records its own date and machine; a part not run keeps its earlier figures.
+    report = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    stamp = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+             "machine": machine()}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         if not args.skip_big:
@@ -157,14 +159,16 @@ def main(argv=None) -> int:
             data, wall = run_compare(csv, "y", folder / "big", "--budget", str(args.budget),
                                      "--goal", "predict-number")
             report["big"] = {
-                "rows": args.rows, "validation": data["validation"], "wall_s": round(wall, 1),
+                **stamp, "budget_s": args.budget, "rows": args.rows,
+                "validation": data["validation"], "wall_s": round(wall, 1),
                 "finished": [{"model": e["model"], "r2": e["mean"], "seconds": e["seconds"]}
                              for e in data["leaderboard"]],
                 "skipped": data["skipped"], "verdict": data["verdict"]}
             print(json.dumps(report["big"], indent=2), file=sys.stderr)
-            report["fit_everything"] = fit_everything(csv, "y", args.budget)
+            report["fit_everything"] = {**stamp, **fit_everything(csv, "y", args.budget)}
             print(json.dumps(report["fit_everything"], indent=2), file=sys.stderr)
-        report["folds"] = []
+        if args.tables:
+            report["folds"] = []
         for spec in args.tables:
             name, target = spec.split(":")
             orders = {}
@@ -175,7 +179,7 @@ def main(argv=None) -> int:
                 orders[k] = {"order": [e["model"] for e in data["leaderboard"]],
                              "means": [e["mean"] for e in data["leaderboard"]],
                              "wall_s": round(wall, 1), "metric": data["metric"]}
-            entry = {"table": name, "target": target, "k3": orders[3], "k5": orders[5],
+            entry = {**stamp, "table": name, "target": target, "k3": orders[3], "k5": orders[5],
                      "kendall_tau": round(kendall_tau(orders[3]["order"], orders[5]["order"]),
                                           3),
                      "same_winner": orders[3]["order"][0] == orders[5]["order"][0]}
