@@ -518,7 +518,7 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
                 "verdict; give a larger --budget.")
     best = order[0]
     shown = f"{pick.name}" + (f" ({pick.recipe})" if pick.recipe else "")
-    mine_text = f"{name} {_fmt(mine.mean(metric))} ± {_fmt(mine.std(metric))}"
+    mine_text = f"{name} {_spread(mine, metric)}"
     if len(order) == 1:
         return (f"Only the table's pick, {shown}, was scored ({mine_text}): nothing to "
                 "compare it with; give a larger --budget.")
@@ -528,7 +528,7 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
                 if runner else "")
         return f"The table's pick, {shown}, is the best here: {mine_text}{tail}."
     gap = abs(best.mean(metric) - mine.mean(metric))
-    best_text = f"{name} {_fmt(best.mean(metric))} ± {_fmt(best.std(metric))}"
+    best_text = f"{name} {_spread(best, metric)}"
     # One holdout split has no spread: a gap below a thousandth (of 1 for scores, of the
     # best value for errors) is a tie all the same.
     negligible = 1e-3 * (abs(best.mean(metric)) if metric in LOWER_IS_BETTER else 1.0)
@@ -538,8 +538,8 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
                 "keep the simpler, explained model.")
     if gap <= best.std(metric):
         return (f"The table's pick, {shown}, is within one standard deviation of the best, "
-                f"{best.candidate.name} ({best_text} against {_fmt(mine.mean(metric))} ± "
-                f"{_fmt(mine.std(metric))}, {_fmt(gap)} apart): a tie on this data, so keep "
+                f"{best.candidate.name} ({best_text} against {_spread(mine, metric)}, "
+                f"{_fmt(gap)} apart): a tie on this data, so keep "
                 "the simpler, explained model.")
     direction = "lower" if metric in LOWER_IS_BETTER else "higher"
     sentence = (f"{best.candidate.name} beat the table's pick, {shown}, by {_fmt(gap)} "
@@ -557,6 +557,13 @@ def winner_hint(winner: Candidate, csv: Path | None, target: str | None) -> str:
                 "(recipes/sklearn_tables.py): "
                 f"pipeline({winner.estimator.rsplit('.', 1)[1]}(), roles).")
     return ""
+
+
+def _spread(result: Result, metric: str) -> str:
+    """mean ± standard deviation; the mean alone for a single holdout split."""
+    if len(result.folds) == 1:
+        return _fmt(result.mean(metric))
+    return f"{_fmt(result.mean(metric))} ± {_fmt(result.std(metric))}"
 
 
 def _fmt(value: float) -> str:
@@ -893,7 +900,7 @@ def render(console, comparison: Comparison) -> None:
         name = c.name + ("  ← pick" if c.role == "pick" else "")
         source = f"{c.recipe} recipe" if c.recipe else "scikit-learn"
         table.add_row(str(rank), name, source,
-                      f"{_fmt(result.mean(metric))} ± {_fmt(result.std(metric))}",
+                      _spread(result, metric),
                       *[_fmt(result.mean(m)) for m in others], f"{sum(result.seconds):.1f}")
     # Piped output has no width of its own: wide enough for the longest class names.
     console.print(table, width=None if console.is_terminal else max(console.width, 112))
