@@ -1,5 +1,5 @@
-"""Benchmark of `advisor compare` (not a test): results in benchmarks/results-compare.json
-and the "advisor compare" section of benchmarks/results.md.
+"""Benchmark of `advisor compare` (not a test): figures in benchmarks/results-compare.json,
+read in benchmarks/results-compare.md (benchmarks/results.md is the harness's own).
 
 1. Time to a finished leaderboard on a generated 50,000-row mixed table (numbers with gaps,
    categories, a non-linear target), with the default budget, against the way PyCaret's
