@@ -53,7 +53,7 @@ def test_the_quick_commands_never_import_tensorflow_or_keras(tmp_path):
         ["copy", "mnist-fnn", str(tmp_path / "real")],
         ["recommend", "--goal", "forecast"], ["recommend", "--goal", "forecast", "--json"],
         ["recommend", "--csv", str(csv), "--target", "mpg"],
-        ["recommend", "--interactive"],
+        ["recommend", "--interactive"], ["compare", "--help"],
     ]
     code = (
         "import json, sys\n"
