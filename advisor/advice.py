@@ -119,8 +119,12 @@ class Recommendation:
                     steps.append(f"advisor predict {self.run_dir()} --data "
                                  f"{shlex.quote(str(self.profile.path))} "
                                  "--output predictions.csv")
+            if self.checkable:
+                steps.append(self.compare_command())
             steps += [f"advisor run {recipe}", f"advisor run {recipe} --help",
                       f"advisor copy {recipe} ./my-project"]
+        if self.checkable and not (recipe and self.recipe_available):
+            steps.append(self.compare_command())
         if self.rule.estimator and not self.recipe_available:
             steps += ["pip install scikit-learn", SKLEARN_DOCS.format(self.rule.estimator)]
         for name in self.available_see_also():
@@ -141,6 +145,17 @@ class Recommendation:
             csv=shlex.quote(str(self.profile.path)), target=shlex.quote(self.profile.target),
             drop=f" --drop {shlex.quote(','.join(drop))}" if drop else "",
             time_col=f" --time-col {shlex.quote(timing.key)}" if dated else "")
+
+    @property
+    def checkable(self) -> bool:
+        """A profiled table whose pick `advisor compare` can check on the file itself."""
+        values = self.answers.values
+        return self.profile is not None and values.get("data") == "tabular" and \
+            values.get("goal") in ("predict-number", "predict-category")
+
+    def compare_command(self) -> str:
+        return (f"advisor compare --csv {shlex.quote(str(self.profile.path))} "
+                f"--target {shlex.quote(self.profile.target)}")
 
     def notes(self) -> list[str]:
         notes = list(self.answers.notes)

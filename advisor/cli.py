@@ -328,6 +328,129 @@ def table(
 
 
 # --------------------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def compare(
+    csv: Path = typer.Option(None, help="the CSV to check the recommendation on",
+                             show_default=False),
+    target: str = typer.Option(None, help="the CSV column to predict", show_default=False),
+    budget: float = typer.Option(120.0, min=1, help="seconds to spend; models that would not "
+                                 "finish in the time left are skipped and listed"),
+    folds: int = typer.Option(5, min=2, max=20, help="cross-validation folds (tables of more "
+                              "than 20,000 rows get one holdout split of a sample instead)"),
+    seed: int = typer.Option(0, help="seed of the folds and of the seeded models"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    output: Path = typer.Option(None, "--output", "-o", help="folder for compare.json, "
+                                "leaderboard.csv and scores.png, written as each model "
+                                "finishes  [default: runs/compare-<file>-<time>]",
+                                show_default=False),
+    resume: Path = typer.Option(None, "--resume", help="continue an interrupted or "
+                                "over-budget comparison in this folder, keeping its finished "
+                                "models", show_default=False),
+    goal: Goal = typer.Option(None, help="what the model should do (overrides the profile)",
+                              show_default=False),
+    classes: int = typer.Option(None, min=2, help="how many categories, for predict-category",
+                                show_default=False),
+    outliers: bool = typer.Option(None, "--outliers/--no-outliers",
+                                  help="the value to predict has outliers", show_default=False),
+    feature_selection: bool = typer.Option(
+        None, "--feature-selection/--no-feature-selection",
+        help="the model should pick the features that matter", show_default=False),
+    fits_in_memory: bool = typer.Option(
+        None, "--fits-in-memory/--no-fits-in-memory",
+        help="the whole data set fits in memory", show_default=False),
+) -> None:
+    """Check the recommendation on your own table: a cross-validated leaderboard of the
+    table's pick, its alternatives, a gradient-boosted tree and a trivial baseline, and a
+    verdict.
+
+    Profiles --csv and recommends exactly as `advisor recommend --csv` does (answers given as
+    options win), then scores every model on the same folds within --budget seconds.
+    """
+    import time
+
+    from advisor import compare as comparing
+
+    started = time.monotonic()
+    explicit = {"goal": goal.value if goal else None, "classes": classes,
+                "outliers": outliers, "feature_selection": feature_selection,
+                "fits_in_memory": fits_in_memory}
+    saved = None
+    if resume is not None:
+        saved = comparing.load_saved(resume)
+        options = saved.get("options", {})
+        csv = csv or Path(options["csv"])
+        target = target or options["target"]
+        folds, seed = options.get("folds", folds), options.get("seed", seed)
+        explicit = {**options.get("explicit", {}),
+                    **{k: v for k, v in explicit.items() if v is not None}}
+        if output is not None and output != resume:
+            fail(RecipeError("--resume continues in its own folder: leave out --output",
+                             hint=f"advisor compare --resume {resume}",
+                             exit_code=ExitStatus.USAGE))
+        output = resume
+    if csv is None or target is None:
+        fail(RecipeError("compare needs --csv FILE and --target COLUMN",
+                         hint="advisor compare --csv data.csv --target price",
+                         exit_code=ExitStatus.USAGE))
+    rec = build_recommendation(explicit, csv, target, interactive=False)
+    task = comparing.task_of(rec)
+    table_data = comparing.load(csv, target, task)
+    metric = comparing.main_metric(task, rec.rule)
+    entries, notes = comparing.candidates(rec, task)
+    split = comparing.make_folds(table_data.y_train, task, folds, seed)
+    options = {"csv": str(csv), "target": target, "folds": folds, "seed": seed,
+               "budget": budget, "explicit": {k: v for k, v in explicit.items()
+                                              if v is not None}}
+    comparison = comparing.Comparison(options, task, metric, entries[0], split, entries,
+                                      notes=notes, table_info={
+                                          "rows": len(table_data.y_train),
+                                          "features": list(table_data.feature_names),
+                                          "left_out": table_data.left_out,
+                                          "rule": rec.rule.id})
+    if saved is not None:
+        if saved.get("folds_fingerprint") != split.fingerprint:
+            fail(RecipeError(f"{csv} or the folds changed since {resume} was started",
+                             hint="start a new comparison with another --output"))
+        comparison.results = [comparing.Result.from_json(entry)
+                              for entry in saved.get("leaderboard", [])
+                              if any(c.name == entry["model"] for c in entries)]
+    from recipes.common import RunDir, default_run_dir
+
+    folder = Path(output) if output is not None else default_run_dir(f"compare-{csv.stem}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        fail(RecipeError(f"cannot write to {folder}: {error.strerror}",
+                         hint="choose a writable --output folder"))
+    run_dir = RunDir(folder)
+    reporter = comparing.Reporter()
+    reporter.say(f"the table's pick: {rec.rule.model}"
+                 + (f" ({rec.rule.recipe} recipe)" if rec.rule.recipe else "")
+                 + f", rule {rec.rule.rule!r}")
+    for note in notes:
+        reporter.say(f"note: {note}")
+    if saved is not None:
+        reporter.say(f"resuming {folder}: {len(comparison.results)} finished model(s) kept")
+    try:
+        comparing.run(comparison, table_data, budget, run_dir, reporter, start=started)
+    except KeyboardInterrupt:
+        print(f"interrupted: {len(comparison.results)} finished model(s) kept in {folder}; "
+              f"continue with `advisor compare --resume {folder}`", file=sys.stderr)
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    if as_json:
+        print(json.dumps(comparison.to_json(), indent=2, ensure_ascii=False))
+    else:
+        comparing.render(stdout_console(), comparison)
+    print(f"wrote {folder}/ ({comparing.JSON_FILE}, {comparing.CSV_FILE}, "
+          f"{comparing.PLOT_FILE})", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------
 # copy
 # --------------------------------------------------------------------------------------
 

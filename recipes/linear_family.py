@@ -158,6 +158,23 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
                test_fraction: float = 0.2, *, features: Sequence[str] | None = None,
                drop: Sequence[str] = (), positive_label: str | None = None) -> Table:
     """Reads a CSV (the shipped one for `sample`/`full`), decides its columns, and splits it."""
+    table = whole_table(source, spec, target, features=features, drop=drop,
+                        positive_label=positive_label)
+    x, y = table.x_train, table.y_train
+    train, test = split_rows(y, test_fraction, stratify=spec.task != "regression")
+    if len(train) < 2 or len(test) < 1:
+        raise common.RecipeError(f"{table.source} has too few rows ({len(y)}) to train and "
+                                 "test on", hint="give at least 10 rows")
+    table.x_train, table.y_train = x.iloc[train].reset_index(drop=True), y[train]
+    table.x_test, table.y_test = x.iloc[test].reset_index(drop=True), y[test]
+    return table
+
+
+def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
+                features: Sequence[str] | None = None, drop: Sequence[str] = (),
+                positive_label: str | None = None) -> Table:
+    """The table before the split: every row in x_train and y_train, none in the test part
+    (`advisor compare` cuts it into its own cross-validation folds)."""
     path, name = source_path(source, spec)
     frame = data.read_csv(path)
     frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
@@ -212,14 +229,9 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
     kind = {"regression": "continuous", "binary": "binary", "multiclass": "multi-class"}
     leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[spec.task])
 
-    train, test = split_rows(y, test_fraction, stratify=spec.task != "regression")
-    if len(train) < 2 or len(test) < 1:
-        raise common.RecipeError(f"{path} has too few rows ({len(y)}) to train and test on",
-                                 hint="give at least 10 rows")
     x = frame[used]
-    return Table(x.iloc[train].reset_index(drop=True), y[train],
-                 x.iloc[test].reset_index(drop=True), y[test], used, target, name, spec.task,
-                 labels, left_out, {c: roles[c].role for c in used}, int(missing.sum()), leaks)
+    return Table(x, y, x.iloc[:0], y[:0], used, target, name, spec.task, labels, left_out,
+                 {c: roles[c].role for c in used}, int(missing.sum()), leaks)
 
 
 def encode_target(series, task: str, what: str, positive: str | None = None):

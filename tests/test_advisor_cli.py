@@ -56,7 +56,7 @@ def test_the_quick_commands_never_import_tensorflow_or_keras(tmp_path):
         ["recommend", "--csv", str(ROOT / "tests" / "data" / "flights.csv"), "--target",
          "arr_delay", "--save-answers", str(tmp_path / "answers.toml")],
         ["recommend", "--answers", str(tmp_path / "answers.toml")],
-        ["recommend", "--interactive"],
+        ["recommend", "--interactive"], ["compare", "--help"],
     ]
     code = (
         "import json, sys\n"
