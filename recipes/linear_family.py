@@ -324,15 +324,15 @@ def corrupt_targets(table: Table, fraction: float) -> Table:
     return table
 
 
-def as_frame(x, roles: dict[str, str] | None = None):
+def as_frame(x):
     """Features as a DataFrame: a user's plain array becomes columns x0, x1, ..."""
     import pandas as pd
 
     if isinstance(x, pd.DataFrame):
         return x
     x = np.asarray(x)
-    return pd.DataFrame(x.reshape(len(x), -1),
-                        columns=[f"x{i}" for i in range(x.reshape(len(x), -1).shape[1])])
+    x = x.reshape(len(x), -1)
+    return pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
 
 
 def roles_of(frame, roles: dict[str, str] | None) -> dict[str, str]:
