@@ -117,6 +117,8 @@ class Engine:
     mixed_precision: bool
     replicas: int
     is_chief: bool
+    worker: int = 0    # this machine's place in a multi-worker cluster
+    workers: int = 1   # ... and the number of machines
 
     def scope(self):
         return self.strategy.scope()
@@ -177,6 +179,17 @@ def make_strategy(name: str):
     raise RecipeError(f"unknown strategy {name!r}", hint=f"choose one of {', '.join(STRATEGIES)}")
 
 
+def worker_place() -> tuple[int, int]:
+    """This worker's index and the number of workers in TF_CONFIG's cluster (a chief, when
+    there is one, first), for input split by machine: each reads only its own share."""
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    cluster, task = config.get("cluster") or {}, config.get("task") or {}
+    tasks = [("chief", i) for i in range(len(cluster.get("chief", [])))] + [
+        ("worker", i) for i in range(len(cluster.get("worker", [])))]
+    me = (task.get("type"), int(task.get("index", 0)))
+    return (tasks.index(me), len(tasks)) if me in tasks else (0, 1)
+
+
 def is_chief() -> bool:
     """In a multi-worker cluster only the chief writes the run's files."""
     config = json.loads(os.environ.get("TF_CONFIG") or "{}")
@@ -208,9 +221,11 @@ def setup(args: argparse.Namespace) -> Engine:
         # XLA is off under op determinism (--seed): not every XLA kernel is deterministic.
         jit = (bool(_gpus()) or bool(getattr(args, "_jit_on_cpu", False))) and (
             getattr(args, "seed", None) is None)
-    chief = is_chief() if args.strategy == "multi-worker" else True
+    multi = args.strategy == "multi-worker"
+    chief = is_chief() if multi else True
     return Engine(strategy, bool(jit), bool(args.mixed_precision),
-                  int(strategy.num_replicas_in_sync), chief)
+                  int(strategy.num_replicas_in_sync), chief,
+                  *(worker_place() if multi else (0, 1)))
 
 
 def save_run_options(run: RunDir, argv: Sequence[str]) -> None:
@@ -342,7 +357,11 @@ def _prepare_multi_worker(model, train_data, validation_data):
     keras-team/keras#20585: (1) before its first step, `fit` averages a distributed input
     batch eagerly, which the collective strategy cannot do; we build the model from one local
     batch instead. (2) metric results are averaged with `axis=0`, which fails on scalars; we
-    average them across workers with `axis=None`. Data is sharded by element, not by file.
+    average them across workers with `axis=None`.
+
+    Input that is already split by worker (its auto-shard policy set to OFF, as
+    sgd-classifier's blocks are) is left alone; any other is sharded by element (every
+    worker reads it all and keeps its share of the elements).
     """
     import keras
     import tensorflow as tf
@@ -361,11 +380,16 @@ def _prepare_multi_worker(model, train_data, validation_data):
         reduce_per_replica._keras_recipes_patched = True
         tf_trainer.reduce_per_replica = reduce_per_replica
 
+    policy = tf.data.experimental.AutoShardPolicy
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    train_data = train_data.with_options(options)
-    if validation_data is not None:
-        validation_data = validation_data.with_options(options)
+    options.experimental_distribute.auto_shard_policy = policy.DATA
+
+    def sharded(data):
+        if data is None or data.options().experimental_distribute.auto_shard_policy == policy.OFF:
+            return data
+        return data.with_options(options)
+
+    train_data, validation_data = sharded(train_data), sharded(validation_data)
     with model.distribute_strategy.scope():
         model._symbolic_build(data_batch=next(iter(train_data)))
     model._maybe_symbolic_build = lambda *args, **kwargs: None

@@ -178,6 +178,24 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
     y, labels = encode_target(frame[target], spec.task, f"{path}: target {target!r}",
                               positive_label)
 
+    roles, used, left_out = choose_columns(frame, target, path, features, drop)
+    kind = {"regression": "continuous", "binary": "binary", "multiclass": "multi-class"}
+    leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[spec.task])
+
+    train, test = split_rows(y, test_fraction, stratify=spec.task != "regression")
+    if len(train) < 2 or len(test) < 1:
+        raise common.RecipeError(f"{path} has too few rows ({len(y)}) to train and test on",
+                                 hint="give at least 10 rows")
+    x = frame[used]
+    return Table(x.iloc[train].reset_index(drop=True), y[train],
+                 x.iloc[test].reset_index(drop=True), y[test], used, target, name, spec.task,
+                 labels, left_out, {c: roles[c].role for c in used}, int(missing.sum()), leaks)
+
+
+def choose_columns(frame, target: str, path, features: Sequence[str] | None = None,
+                   drop: Sequence[str] = ()) -> tuple[dict, list[str], dict[str, str]]:
+    """Each column's role (recipes.columns), the feature columns the model reads, and those
+    left out with why. sgd-classifier decides on a sample of its file the same way."""
     roles = columns.classify(frame, target)
     chosen = list(features) if features else list(roles)
     used, left_out = [], {}
@@ -199,17 +217,7 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
             + (f" (left out: {shown_out})" if left_out else ""),
             hint="a model needs at least one number, category or date column besides the "
                  "target; name columns to use with --features")
-    kind = {"regression": "continuous", "binary": "binary", "multiclass": "multi-class"}
-    leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[spec.task])
-
-    train, test = split_rows(y, test_fraction, stratify=spec.task != "regression")
-    if len(train) < 2 or len(test) < 1:
-        raise common.RecipeError(f"{path} has too few rows ({len(y)}) to train and test on",
-                                 hint="give at least 10 rows")
-    x = frame[used]
-    return Table(x.iloc[train].reset_index(drop=True), y[train],
-                 x.iloc[test].reset_index(drop=True), y[test], used, target, name, spec.task,
-                 labels, left_out, {c: roles[c].role for c in used}, int(missing.sum()), leaks)
+    return roles, used, left_out
 
 
 def encode_target(series, task: str, what: str, positive: str | None = None):
