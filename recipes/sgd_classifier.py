@@ -366,11 +366,11 @@ def read_sample(stream: CsvStream, rows: int):
     try:
         frame = pd.read_csv(io.BytesIO(text), header=None, names=stream.columns,
                             encoding="utf-8", index_col=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
-        reason = " ".join(str(error).split())[:120]
-        raise common.RecipeError(f"{blocks.paths[0]} is not a valid CSV ({reason})",
-                                 hint="every row needs one value per column, in UTF-8 text"
-                                 ) from None
+    except UnicodeDecodeError:
+        raise common.RecipeError(f"{blocks.paths[0]} is not UTF-8 text",
+                                 hint="re-save it as UTF-8") from None
+    except (pd.errors.ParserError, ValueError) as error:  # named by its line in the file
+        raise find_bad_row(stream, str(error), labels=False) from None
     return frame
 
 
@@ -627,9 +627,11 @@ def reading(stream: CsvStream):
         raise find_bad_row(stream, str(error)) from None
 
 
-def find_bad_row(stream: CsvStream, tf_message: str) -> common.RecipeError:
+def find_bad_row(stream: CsvStream, tf_message: str, labels: bool = True
+                 ) -> common.RecipeError:
     """Scans the files with pandas (fast, in chunks) for the first row the pipeline
-    rejected: a target that is not one of the two labels, or a row that does not parse."""
+    rejected: a target that is not one of the two labels, or a row that does not parse.
+    `labels`: whether the labels are known yet."""
     import pandas as pd
 
     target = stream.target
@@ -650,7 +652,7 @@ def find_bad_row(stream: CsvStream, tf_message: str) -> common.RecipeError:
                     else:
                         known = text.isin(stream.labels)
                     bad = values.notna() & ~known
-                    if bad.any():
+                    if labels and bad.any():
                         row = int(np.flatnonzero(bad.to_numpy())[0])
                         return common.RecipeError(
                             f"{path}, line {line + row + 1}, column {target!r}: "

@@ -213,7 +213,8 @@ def test_full_reads_the_shipped_file_which_is_the_whole_dataset(capsys):
 
 @pytest.mark.parametrize("recipe, content, message", [
     (linear_regression, "a,b\n1,2\n3,4\n", "no column 'mpg'"),
-    (linear_regression, "x,mpg\n1,2\n2,red\n3,5\n", "target 'mpg' is not a number in 1 row(s) (line 3: 'red')"),
+    (linear_regression, "x,mpg\n1,2\n2,red\n3,5\n",
+     "target 'mpg' is not a number in 1 row(s) (line 3: 'red')"),
     (linear_regression, "", "is empty"),
     (linear_regression, "x,mpg\n,2\n,4\n,5\n", "no column to predict 'mpg' from"),
     (linear_regression, "id,mpg\n" + "".join(f"{i},{i % 7}\n" for i in range(1, 30)),

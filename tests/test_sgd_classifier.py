@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recipes import sgd_classifier
+from recipes import linear_family, sgd_classifier
 
 generator = sgd_classifier.make_big_csv()
 
 
 CHILD = """
 import contextlib, io, json, sys
-from recipes import sgd_classifier
+from recipes import linear_family, sgd_classifier
 
 folder = sys.argv[1]
 
@@ -146,8 +146,9 @@ def test_memory_does_not_grow_with_the_file(streamed):
     ("x1,x2,y\n1,2,0\n", "no column 'label'"),
     ("", "is empty"),
     ("x1,label\n", "has a header but no rows"),
-    ("x1,label\n" + "1.5,0\n" * 6000 + "2.5,1\n" * 6000 + "2.5,2\n",
-     "line 12002, column 'label': '2' is not one of the labels ('0', '1')"),
+    ("x1,label\n" + "1.5,0\n2.5,1\n2.5,0\n1.5,1\n" * 750 + "2.5,2\n"  # not in the sample
+     + "1.5,0\n2.5,1\n2.5,0\n1.5,1\n" * 2250,
+     "line 3002, column 'label': '2' is not one of the labels ('0', '1')"),
     ("x1,label\n" + "1.5,0\n" * 12000, "holds only the label '0'"),
     ("x1,label\n" + "1.5,0\n2.5,1\n3.5,2\n" * 4000, "holds 3 classes"),
     ("x1,label\n" + "1.5,0\n" * 6000 + "2.5,1,7\n" * 6000, "line 6002"),
@@ -156,7 +157,8 @@ def test_bad_csvs_are_one_line_errors(content, message, tmp_path, capsys):
     path = tmp_path / "data.csv"
     path.write_text(content)
     out = tmp_path / "run"
-    code = sgd_classifier.main(["--data", str(path), "--output", str(out), "--quiet"])
+    code = sgd_classifier.main(["--data", str(path), "--output", str(out), "--quiet",
+                                "--sample-rows", "2000"])
     err = capsys.readouterr().err.splitlines()
     assert code == 1
     assert err[0].startswith("error: ") and message in err[0], err
@@ -267,3 +269,28 @@ def test_the_positive_label_can_be_chosen(mixed, tmp_path):
     assert metrics["labels"] == ["Yes", "No"]
     assert "plan" not in metrics["features"] and metrics["left_out"]["plan"] == (
         "dropped with --drop")
+
+
+def test_the_packed_twin_encodes_rows_as_the_saved_model_does(mixed, tmp_path):
+    """Training runs through packed_model's twin; the saved model must see the same
+    features, unseen categories and empty cells included."""
+    folder, *_ = mixed
+    stream = sgd_classifier.load_data(str(folder / "train.csv"), "label",
+                                      config=sgd_classifier.Config(sample_rows=5000))
+    model = sgd_classifier.build_model(stream.sample, stream.y_sample, roles=stream.roles)
+    packed = sgd_classifier.packed_model(model, stream)
+    rows = pd.read_csv(folder / "test.csv").head(500)
+    rows.loc[:20, "colour"] = "purple"
+    rows.loc[21:40, "region"] = " north "
+    rows.loc[41:60, "x1"] = np.nan
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    header = len((tmp_path / "rows.csv").read_bytes().split(b"\n")[0]) + 1
+    size = (tmp_path / "rows.csv").stat().st_size
+    block = sgd_classifier.Blocks([str(tmp_path / "rows.csv")], [header], [size - header])
+    (numbers, strings), _ = next(iter(sgd_classifier.to_dataset(stream, block)))
+    twin = next(layer for layer in packed.layers
+                if isinstance(layer, sgd_classifier.PackedEncoding))
+    ours = np.asarray(twin([numbers, strings]))
+    theirs = linear_family.encode(model, rows[stream.feature_names])
+    assert ours.shape == theirs.shape == (500, len(model.encoded_names))
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
