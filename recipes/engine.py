@@ -351,6 +351,37 @@ def _is_multi_worker(model) -> bool:
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
+KERAS_20585 = "https://github.com/keras-team/keras/issues/20585"
+
+
+def keras_internals_for_20585() -> list[str]:
+    """What the keras#20585 workaround below reaches into, as it found it: empty when all
+    is there; else what changed (a Keras upgrade), so that the workaround can be removed
+    or redone. tests/test_distribute.py fails loudly, naming the issue, when this is not
+    empty."""
+    import inspect
+
+    import keras
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    changed = []
+    patched = getattr(tf_trainer, "reduce_per_replica", None)
+    if patched is None:
+        changed.append("keras.src.backend.tensorflow.trainer.reduce_per_replica is gone")
+    else:
+        patched = getattr(patched, "_keras_recipes_original", patched)
+        if list(inspect.signature(patched).parameters) != ["values", "strategy", "reduction"]:
+            changed.append("reduce_per_replica's arguments changed: "
+                           f"{list(inspect.signature(patched).parameters)}")
+    if not callable(getattr(tf_trainer, "_collective_all_reduce_multi_worker", None)):
+        changed.append("keras.src.backend.tensorflow.trainer._collective_all_reduce_multi_worker "
+                       "is gone")
+    for method in ("_symbolic_build", "_maybe_symbolic_build"):
+        if not callable(getattr(keras.Model, method, None)):
+            changed.append(f"keras.Model.{method} is gone")
+    return changed
+
+
 def _prepare_multi_worker(model, train_data, validation_data):
     """Works around two Keras 3 bugs that break `fit` under MultiWorkerMirroredStrategy.
 
@@ -367,6 +398,12 @@ def _prepare_multi_worker(model, train_data, validation_data):
     import tensorflow as tf
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
+    changed = keras_internals_for_20585()
+    if changed:
+        raise RecipeError(f"this Keras ({keras.__version__}) changed what the workaround for "
+                          f"keras-team/keras#20585 patches: {'; '.join(changed)}",
+                          hint=f"see {KERAS_20585}; use the Keras version in pyproject.toml, "
+                               "or train on one machine")
     if not getattr(tf_trainer.reduce_per_replica, "_keras_recipes_patched", False):
         original = tf_trainer.reduce_per_replica
 
@@ -378,6 +415,7 @@ def _prepare_multi_worker(model, train_data, validation_data):
             return original(values, strategy, reduction)
 
         reduce_per_replica._keras_recipes_patched = True
+        reduce_per_replica._keras_recipes_original = original
         tf_trainer.reduce_per_replica = reduce_per_replica
 
     policy = tf.data.experimental.AutoShardPolicy

@@ -821,8 +821,22 @@ def train(model, stream: CsvStream, config: Config, *, run: common.RunDir,
         # A stream's length is unknown until its end, where Keras warns that it "ran out".
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         history = engine.fit(model, ds, run=run, epochs=config.epochs, verbose=verbose,
-                             shuffle=False)  # the pipeline shuffles
+                             shuffle=False,  # the pipeline shuffles
+                             callbacks=[CountFromHere([counter, bytes_counter])])
     return history, int(counter.numpy()), int(bytes_counter.numpy())
+
+
+class CountFromHere(keras.callbacks.Callback):
+    """Sets the counters to zero as training begins: under a multi-worker strategy, the
+    engine first draws a batch to build the model with, and that reading is not training."""
+
+    def __init__(self, counters):
+        super().__init__()
+        self.counters = counters
+
+    def on_train_begin(self, logs=None):
+        for counter in self.counters:
+            counter.assign(0)
 
 
 """
@@ -839,14 +853,19 @@ BINS = 2000
 def evaluate(model, stream: CsvStream, config: Config | None = None) -> tuple[dict, tuple]:
     """The test metrics, and the ROC curve (false and true positive rates). `model`:
     packed_model's twin."""
+    import tensorflow as tf
+
     config = config or Config()
     threshold = 0.5
+    # Called as a function, not through predict_on_batch: under a multi-worker strategy
+    # that would split each block across the workers, while each already has them all.
+    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     counts = np.zeros(4, dtype=np.int64)  # tn, fp, fn, tp
     histograms = np.zeros((2, BINS), dtype=np.int64)
     loss = 0.0
     with reading(stream):
         for x, y in to_dataset(stream, stream.test, parser=config.parser):
-            probability = np.asarray(model.predict_on_batch(x)).ravel()
+            probability = np.asarray(forward(x)).ravel()
             label = y.numpy().ravel().astype(int)
             predicted = (probability >= threshold).astype(int)
             counts += np.bincount(label * 2 + predicted, minlength=4)
