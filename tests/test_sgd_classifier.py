@@ -294,3 +294,25 @@ def test_the_packed_twin_encodes_rows_as_the_saved_model_does(mixed, tmp_path):
     theirs = linear_family.encode(model, rows[stream.feature_names])
     assert ours.shape == theirs.shape == (500, len(model.encoded_names))
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_the_file_can_live_on_any_tf_io_gfile_filesystem(files, tmp_path):
+    """gs://, hdfs:// and s3:// paths are read through tf.io.gfile; TensorFlow's in-memory
+    ram:// filesystem stands in for them here."""
+    import tensorflow as tf
+
+    folder, _ = files
+    with tf.io.gfile.GFile("ram://bucket/small.csv", "wb") as handle:
+        handle.write((folder / "small.csv").read_bytes())
+    description = json.loads((folder / "small.json").read_text())
+    out = tmp_path / "run"
+    assert sgd_classifier.main(["--data", "ram://bucket/small.csv", "--quiet",
+                                "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"] == "ram://bucket/small.csv"
+    assert metrics["train_bytes_read"] == metrics["train_bytes"]
+    assert 0.85 * 15_000 < metrics["train_rows_seen"] < 0.95 * 15_000
+    assert metrics["test"]["accuracy"] >= description["bayes_accuracy"] - 0.05  # ~1,500 rows
+    missing = tmp_path / "missing"
+    assert sgd_classifier.main(["--data", "ram://bucket/none.csv", "--output", str(missing),
+                                "--quiet"]) == 1
