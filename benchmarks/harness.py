@@ -234,6 +234,24 @@ def cases(quick: bool) -> list[Case]:
             data=f"generated CSV, {count:,} rows (datasets/make_big_csv.py)",
             quality="accuracy", headline="rows_per_second", prepare=_big_csv(count),
             targets=targets))
+    count = rows[0] // 5
+    big.append(Case(
+        name="sgd-classifier-2-workers",
+        description=f"sgd-classifier on a {count:,}-row CSV: two loopback workers "
+                    "(MultiWorkerMirroredStrategy, each streaming its own blocks) against one "
+                    "worker of the same strategy; the cluster's rows per second, and the bytes "
+                    "each worker read (in the JSON)",
+        recipe=Side("2 workers", [*child, "big-workers", "2", "{train}", "{test}",
+                                  "{workdir}"], fields=fields),
+        reference=Side("1 worker", [*child, "big-workers", "1", "{train}", "{test}",
+                                    "{workdir}"], fields=fields),
+        data=f"generated CSV, {count:,} rows (datasets/make_big_csv.py)",
+        quality="accuracy", headline="rows_per_second", prepare=_big_csv(count),
+        targets=[] if quick else [
+            ("each worker reads about half the file",
+             lambda r, _: all(0.4 < share < 0.6 for run in r["runs"]["recipe"]
+                              for share in run["raw"]["bytes_share"])),
+            ("accuracy within 0.005 of one worker's", _within(0.005))]))
     count = rows[0]
     big.append(Case(
         name="sgd-classifier-mixed-1M" if not quick else "sgd-classifier-mixed",

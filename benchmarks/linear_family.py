@@ -275,6 +275,44 @@ def child_big_keras(train: str, test: str, workdir: str, *options: str) -> dict:
             "peak_rss_mb": peak, "peak_above_start_mb": peak - start_rss}
 
 
+def child_big_workers(count: str, train: str, test: str, workdir: str, *options: str) -> dict:
+    """sgd-classifier on `count` loopback workers (MultiWorkerMirroredStrategy, one process
+    each, TF_CONFIG on 127.0.0.1): the cluster's rows per second (all rows over the slowest
+    worker's fit), the bytes each worker read, and the chief's test accuracy."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(int(count))]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    cluster = {"worker": [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]}
+    for s in sockets:
+        s.close()
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    started = time.perf_counter()
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "recipes.sgd_classifier", "--strategy", "multi-worker",
+         "--data", train, "--test-data", test, "--quiet", "--json",
+         "--output", str(Path(workdir) / f"workers-{os.getpid()}-{index}"), *options],
+        env={**env, "TF_CONFIG": json.dumps({"cluster": cluster,
+                                             "task": {"type": "worker", "index": index}})},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        for index in range(int(count))]
+    outputs = [w.communicate() for w in workers]
+    for worker, (_, err) in zip(workers, outputs, strict=True):
+        if worker.returncode != 0:
+            raise RuntimeError(err[-3000:])
+    runs = [json.loads(out[out.index("{\n"):]) for out, _ in outputs]
+    rows = sum(run["train_rows_seen"] for run in runs)
+    seconds = max(run["fit_seconds"] for run in runs)
+    return {"rows": rows, "fit_seconds": seconds, "rows_per_second": rows / seconds,
+            "wall_seconds": time.perf_counter() - started,
+            "accuracy": runs[0]["test"]["accuracy"],
+            "per_worker_rows_per_second": [run["rows_per_second"] for run in runs],
+            "bytes_read": [run["train_bytes_read"] for run in runs],
+            "bytes_share": [run["train_bytes_read"] / run["train_bytes"] for run in runs],
+            "peak_rss_mb": max(run["peak_memory_mb"] for run in runs)}
+
+
 def child_big_textline(train: str, test: str) -> dict:
     """sgd-classifier's model fed by the obvious pipeline: lines, batched, decode_csv."""
     import tensorflow as tf
@@ -432,6 +470,7 @@ def main(argv=None) -> int:
         function = {"small-sklearn": child_small_sklearn, "small-keras": child_small_keras,
                     "small-plain": child_small_plain, "big-sklearn": child_big_sklearn,
                     "big-sklearn-mixed": child_big_sklearn_mixed,
+                    "big-workers": child_big_workers,
                     "big-keras": child_big_keras, "big-textline": child_big_textline}[kind]
         if kind == "small-keras" and len(params) > 1:
             params[1] = float(params[1])
