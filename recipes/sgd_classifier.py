@@ -35,6 +35,9 @@ Run it:
     python datasets/make_big_csv.py big.csv --rows 10000000
     python -m recipes.sgd_classifier --data big.csv        # 10 million rows, 1.7 GB
     python -m recipes.sgd_classifier --data my.csv --target churned --epochs 3
+    python -m recipes.sgd_classifier --data gs://bucket/big.csv --target churned
+    TF_CONFIG=... python -m recipes.sgd_classifier --strategy multi-worker --data gs://...
+                                         # on every machine: see "Train" below, and README
 
 `--data sample` generates its file (datasets/make_big_csv.py, a known logistic model) into
 the run directory and deletes it after the run; metrics.json then reports the data's Bayes
