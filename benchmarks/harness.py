@@ -143,17 +143,18 @@ def _memory_flat(small: str):
     return check
 
 
-def _big_csv(rows: int) -> Callable[[Path], dict[str, str]]:
+def _big_csv(rows: int, mixed: bool = False) -> Callable[[Path], dict[str, str]]:
     def prepare(workdir: Path) -> dict[str, str]:
         sys.path.insert(0, str(ROOT / "datasets"))
         import make_big_csv
 
-        test = workdir / "test.csv"
+        kind = "mixed-" if mixed else ""
+        test = workdir / f"{kind}test.csv"
         if not test.is_file():
-            make_big_csv.write_csv(test, 100_000, seed=1)
-        train = workdir / f"train-{rows}.csv"
+            make_big_csv.write_csv(test, 100_000, seed=1, mixed=mixed)
+        train = workdir / f"{kind}train-{rows}.csv"
         if not train.is_file():
-            make_big_csv.write_csv(train, rows, seed=0)
+            make_big_csv.write_csv(train, rows, seed=0, mixed=mixed)
         return {"train": str(train), "test": str(test), "workdir": str(workdir)}
     return prepare
 
@@ -245,6 +246,41 @@ def cases(quick: bool) -> list[Case]:
             data=f"generated CSV, {count:,} rows (datasets/make_big_csv.py)",
             quality="accuracy", headline="rows_per_second", prepare=_big_csv(count),
             targets=targets))
+    count = rows[0] // 5
+    big.append(Case(
+        name="sgd-classifier-2-workers",
+        description=f"sgd-classifier on a {count:,}-row CSV: two loopback workers "
+                    "(MultiWorkerMirroredStrategy, each streaming its own blocks) against one "
+                    "worker of the same strategy; the cluster's rows per second, and the bytes "
+                    "each worker read (in the JSON)",
+        recipe=Side("2 workers", [*child, "big-workers", "2", "{train}", "{test}",
+                                  "{workdir}"], fields=fields),
+        reference=Side("1 worker", [*child, "big-workers", "1", "{train}", "{test}",
+                                    "{workdir}"], fields=fields),
+        data=f"generated CSV, {count:,} rows (datasets/make_big_csv.py)",
+        quality="accuracy", headline="rows_per_second", prepare=_big_csv(count),
+        targets=[] if quick else [
+            ("each worker reads about half the file",
+             lambda r, _: all(0.4 < share < 0.6 for run in r["runs"]["recipe"]
+                              for share in run["raw"]["bytes_share"])),
+            ("accuracy within 0.005 of one worker's", _within(0.005))]))
+    count = rows[0]
+    big.append(Case(
+        name="sgd-classifier-mixed-1M" if not quick else "sgd-classifier-mixed",
+        description=f"sgd-classifier streaming a {count:,}-row mixed-type CSV (an id, a "
+                    "constant, 20 numbers and 3 string categories with 3% empty cells, a "
+                    "Yes/No label) against scikit-learn SGDClassifier.partial_fit over pandas "
+                    "chunks of 100k through an imputer, scaler and one-hot encoder fitted on "
+                    "the first chunk",
+        recipe=Side("recipe", [*child, "big-keras", "{train}", "{test}", "{workdir}"],
+                    fields=fields),
+        reference=Side("scikit-learn", [*child, "big-sklearn-mixed", "{train}", "{test}"],
+                       fields=fields),
+        data=f"generated mixed-type CSV, {count:,} rows (datasets/make_big_csv.py --mixed)",
+        quality="accuracy", headline="rows_per_second", prepare=_big_csv(count, mixed=True),
+        targets=[] if quick else [("rows/s at least scikit-learn partial_fit's",
+                                   _ratio_at_least("rows_per_second", 1.0)),
+                                  ("accuracy within 0.01 of scikit-learn's", _within(0.01))]))
 
     return [
         Case(

@@ -220,6 +220,47 @@ def child_big_sklearn(train: str, test: str) -> dict:
             "start_rss_mb": start_rss, "peak_rss_mb": peak_rss_mb()}
 
 
+def child_big_sklearn_mixed(train: str, test: str) -> dict:
+    """partial_fit over pandas chunks of a --mixed file, through the preprocessing a careful
+    practitioner writes (median imputation with indicators, scaling, one-hot with unknown
+    values ignored), fitted on the first chunk of 100,000 rows; the recipe learns its own
+    from 100,000 rows of blocks spread over the file (the rows are drawn alike throughout)."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    start_rss = rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
+    model, prepare, rows = SGDClassifier(loss="log_loss", random_state=0), None, 0
+    categories = ["colour", "region", "plan"]
+
+    def split(chunk):
+        x = chunk.drop(columns=["id", "source", "label"])
+        x[categories] = x[categories].fillna("")
+        return x, (chunk["label"] == "Yes").to_numpy()
+
+    for chunk in pd.read_csv(train, chunksize=CHUNK_ROWS):
+        x, y = split(chunk)
+        if prepare is None:
+            numbers = [c for c in x.columns if c not in categories]
+            prepare = ColumnTransformer([
+                ("number", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
+                                         StandardScaler()), numbers),
+                ("category", OneHotEncoder(handle_unknown="ignore"), categories)]).fit(x)
+        model.partial_fit(prepare.transform(x), y, classes=[False, True])
+        rows += len(y)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    x, y = split(pd.read_csv(test))
+    accuracy = model.score(prepare.transform(x), y)
+    return {"rows": rows, "fit_seconds": seconds, "fit_cpu_seconds": cpu,
+            "rows_per_second": rows / seconds,
+            "wall_seconds": time.perf_counter() - started, "accuracy": float(accuracy),
+            "start_rss_mb": start_rss, "peak_rss_mb": peak_rss_mb()}
+
+
 def child_big_keras(train: str, test: str, workdir: str, *options: str) -> dict:
     import contextlib
     import io
@@ -248,6 +289,44 @@ def child_big_keras(train: str, test: str, workdir: str, *options: str) -> dict:
             "peak_rss_mb": peak, "peak_above_start_mb": peak - start_rss}
 
 
+def child_big_workers(count: str, train: str, test: str, workdir: str, *options: str) -> dict:
+    """sgd-classifier on `count` loopback workers (MultiWorkerMirroredStrategy, one process
+    each, TF_CONFIG on 127.0.0.1): the cluster's rows per second (all rows over the slowest
+    worker's fit), the bytes each worker read, and the chief's test accuracy."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(int(count))]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    cluster = {"worker": [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]}
+    for s in sockets:
+        s.close()
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    started = time.perf_counter()
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "recipes.sgd_classifier", "--strategy", "multi-worker",
+         "--data", train, "--test-data", test, "--quiet", "--json",
+         "--output", str(Path(workdir) / f"workers-{os.getpid()}-{index}"), *options],
+        env={**env, "TF_CONFIG": json.dumps({"cluster": cluster,
+                                             "task": {"type": "worker", "index": index}})},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        for index in range(int(count))]
+    outputs = [w.communicate() for w in workers]
+    for worker, (_, err) in zip(workers, outputs, strict=True):
+        if worker.returncode != 0:
+            raise RuntimeError(err[-3000:])
+    runs = [json.loads(out[out.index("{\n"):]) for out, _ in outputs]
+    rows = sum(run["train_rows_seen"] for run in runs)
+    seconds = max(run["fit_seconds"] for run in runs)
+    return {"rows": rows, "fit_seconds": seconds, "rows_per_second": rows / seconds,
+            "wall_seconds": time.perf_counter() - started,
+            "accuracy": runs[0]["test"]["accuracy"],
+            "per_worker_rows_per_second": [run["rows_per_second"] for run in runs],
+            "bytes_read": [run["train_bytes_read"] for run in runs],
+            "bytes_share": [run["train_bytes_read"] / run["train_bytes"] for run in runs],
+            "peak_rss_mb": max(run["peak_memory_mb"] for run in runs)}
+
+
 def child_big_textline(train: str, test: str) -> dict:
     """sgd-classifier's model fed by the obvious pipeline: lines, batched, decode_csv."""
     import tensorflow as tf
@@ -258,14 +337,17 @@ def child_big_textline(train: str, test: str) -> dict:
     start_rss = rss_mb()
     config = sgd_classifier.Config()
     stream = sgd_classifier.load_data(train, test_data=test, config=config)
-    x_sample, y_sample = sgd_classifier.read_sample(stream, config.sample_rows, "tensorflow")
-    model = sgd_classifier.build_model(x_sample, y_sample, config,
-                                       sgd_classifier.estimated_steps(stream, config))
+    model = sgd_classifier.build_model(stream.sample, stream.y_sample, config,
+                                       sgd_classifier.estimated_steps(stream, config),
+                                       roles=stream.roles)
+    model = sgd_classifier.packed_model(model, stream, config)
     columns = len(stream.columns)
 
     def decode(lines):
         fields = tf.io.decode_csv(lines, [tf.constant([], tf.float32)] * columns)
-        return tf.stack(fields[:-1], axis=1), tf.expand_dims(fields[-1], 1)
+        numbers = tf.stack(fields[:-1], axis=1)
+        strings = tf.fill([tf.shape(numbers)[0], 0], "")
+        return (numbers, strings), tf.expand_dims(fields[-1], 1)
 
     ds = (tf.data.TextLineDataset(train).skip(1).batch(config.batch_size)
           .map(decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
@@ -401,6 +483,8 @@ def main(argv=None) -> int:
         kind, *params = args.child
         function = {"small-sklearn": child_small_sklearn, "small-keras": child_small_keras,
                     "small-plain": child_small_plain, "big-sklearn": child_big_sklearn,
+                    "big-sklearn-mixed": child_big_sklearn_mixed,
+                    "big-workers": child_big_workers,
                     "big-keras": child_big_keras, "big-textline": child_big_textline}[kind]
         if kind == "small-keras" and len(params) > 1:
             params[1] = float(params[1])

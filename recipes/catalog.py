@@ -134,8 +134,9 @@ RECIPES += (
     RecipeInfo(
         name="sgd-classifier",
         module="recipes.sgd_classifier",
-        description="Logistic regression trained by SGD on a CSV streamed from disk in blocks, "
-                    "for files larger than memory",
+        description="Logistic regression trained by SGD on a CSV streamed in blocks (local or "
+                    "object storage, one machine or several), for files larger than memory; "
+                    "numbers, categories and missing values as they come",
         task="binary classification (big data)",
         data="a generated CSV with a known model (any size); or your CSV",
         requires=TABULAR,
@@ -145,7 +146,7 @@ RECIPES += (
 
 TABLE_MODELS = {f"recipes.{name}" for name in (
     "linear_regression", "lasso_regression", "huber_regression", "logistic_regression",
-    "softmax_regression")}
+    "softmax_regression", "sgd_classifier")}
 
 BY_NAME = {recipe.name: recipe for recipe in RECIPES}
 

@@ -119,6 +119,8 @@ class Engine:
     mixed_precision: bool
     replicas: int
     is_chief: bool
+    worker: int = 0    # this machine's place in a multi-worker cluster
+    workers: int = 1   # ... and the number of machines
 
     def scope(self):
         return self.strategy.scope()
@@ -179,6 +181,17 @@ def make_strategy(name: str):
     raise RecipeError(f"unknown strategy {name!r}", hint=f"choose one of {', '.join(STRATEGIES)}")
 
 
+def worker_place() -> tuple[int, int]:
+    """This worker's index and the number of workers in TF_CONFIG's cluster (a chief, when
+    there is one, first), for input split by machine: each reads only its own share."""
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    cluster, task = config.get("cluster") or {}, config.get("task") or {}
+    tasks = [("chief", i) for i in range(len(cluster.get("chief", [])))] + [
+        ("worker", i) for i in range(len(cluster.get("worker", [])))]
+    me = (task.get("type"), int(task.get("index", 0)))
+    return (tasks.index(me), len(tasks)) if me in tasks else (0, 1)
+
+
 def is_chief() -> bool:
     """In a multi-worker cluster only the chief writes the run's files."""
     config = json.loads(os.environ.get("TF_CONFIG") or "{}")
@@ -210,9 +223,11 @@ def setup(args: argparse.Namespace) -> Engine:
         # XLA is off under op determinism (--seed): not every XLA kernel is deterministic.
         jit = (bool(_gpus()) or bool(getattr(args, "_jit_on_cpu", False))) and (
             getattr(args, "seed", None) is None)
-    chief = is_chief() if args.strategy == "multi-worker" else True
+    multi = args.strategy == "multi-worker"
+    chief = is_chief() if multi else True
     return Engine(strategy, bool(jit), bool(args.mixed_precision),
-                  int(strategy.num_replicas_in_sync), chief)
+                  int(strategy.num_replicas_in_sync), chief,
+                  *(worker_place() if multi else (0, 1)))
 
 
 def save_run_options(run: RunDir, argv: Sequence[str]) -> None:
@@ -338,18 +353,59 @@ def _is_multi_worker(model) -> bool:
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
+KERAS_20585 = "https://github.com/keras-team/keras/issues/20585"
+
+
+def keras_internals_for_20585() -> list[str]:
+    """What the keras#20585 workaround below reaches into, as it found it: empty when all
+    is there; else what changed (a Keras upgrade), so that the workaround can be removed
+    or redone. tests/test_distribute.py fails loudly, naming the issue, when this is not
+    empty."""
+    import inspect
+
+    import keras
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    changed = []
+    patched = getattr(tf_trainer, "reduce_per_replica", None)
+    if patched is None:
+        changed.append("keras.src.backend.tensorflow.trainer.reduce_per_replica is gone")
+    else:
+        patched = getattr(patched, "_keras_recipes_original", patched)
+        if list(inspect.signature(patched).parameters) != ["values", "strategy", "reduction"]:
+            changed.append("reduce_per_replica's arguments changed: "
+                           f"{list(inspect.signature(patched).parameters)}")
+    if not callable(getattr(tf_trainer, "_collective_all_reduce_multi_worker", None)):
+        changed.append("keras.src.backend.tensorflow.trainer._collective_all_reduce_multi_worker "
+                       "is gone")
+    for method in ("_symbolic_build", "_maybe_symbolic_build"):
+        if not callable(getattr(keras.Model, method, None)):
+            changed.append(f"keras.Model.{method} is gone")
+    return changed
+
+
 def _prepare_multi_worker(model, train_data, validation_data):
     """Works around two Keras 3 bugs that break `fit` under MultiWorkerMirroredStrategy.
 
     keras-team/keras#20585: (1) before its first step, `fit` averages a distributed input
     batch eagerly, which the collective strategy cannot do; we build the model from one local
     batch instead. (2) metric results are averaged with `axis=0`, which fails on scalars; we
-    average them across workers with `axis=None`. Data is sharded by element, not by file.
+    average them across workers with `axis=None`.
+
+    Input that is already split by worker (its auto-shard policy set to OFF, as
+    sgd-classifier's blocks are) is left alone; any other is sharded by element (every
+    worker reads it all and keeps its share of the elements).
     """
     import keras
     import tensorflow as tf
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
+    changed = keras_internals_for_20585()
+    if changed:
+        raise RecipeError(f"this Keras ({keras.__version__}) changed what the workaround for "
+                          f"keras-team/keras#20585 patches: {'; '.join(changed)}",
+                          hint=f"see {KERAS_20585}; use the Keras version in pyproject.toml, "
+                               "or train on one machine")
     if not getattr(tf_trainer.reduce_per_replica, "_keras_recipes_patched", False):
         original = tf_trainer.reduce_per_replica
 
@@ -361,13 +417,19 @@ def _prepare_multi_worker(model, train_data, validation_data):
             return original(values, strategy, reduction)
 
         reduce_per_replica._keras_recipes_patched = True
+        reduce_per_replica._keras_recipes_original = original
         tf_trainer.reduce_per_replica = reduce_per_replica
 
+    policy = tf.data.experimental.AutoShardPolicy
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    train_data = train_data.with_options(options)
-    if validation_data is not None:
-        validation_data = validation_data.with_options(options)
+    options.experimental_distribute.auto_shard_policy = policy.DATA
+
+    def sharded(data):
+        if data is None or data.options().experimental_distribute.auto_shard_policy == policy.OFF:
+            return data
+        return data.with_options(options)
+
+    train_data, validation_data = sharded(train_data), sharded(validation_data)
     with model.distribute_strategy.scope():
         model._symbolic_build(data_batch=next(iter(train_data)))
     model._maybe_symbolic_build = lambda *args, **kwargs: None

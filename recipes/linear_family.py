@@ -195,6 +195,19 @@ def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
     y, labels = encode_target(frame[target], spec.task, f"{path}: target {target!r}",
                               positive_label)
 
+    roles, used, left_out = choose_columns(frame, target, path, features, drop)
+    kind = {"regression": "continuous", "binary": "binary", "multiclass": "multi-class"}
+    leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[spec.task])
+
+    x = frame[used]
+    return Table(x, y, x.iloc[:0], y[:0], used, target, name, spec.task, labels, left_out,
+                 {c: roles[c].role for c in used}, int(missing.sum()), leaks)
+
+
+def choose_columns(frame, target: str, path, features: Sequence[str] | None = None,
+                   drop: Sequence[str] = ()) -> tuple[dict, list[str], dict[str, str]]:
+    """Each column's role (recipes.columns), the feature columns the model reads, and those
+    left out with why. sgd-classifier decides on a sample of its file the same way."""
     roles = columns.classify(frame, target)
     chosen = list(features) if features else list(roles)
     used, left_out = [], {}
@@ -226,12 +239,7 @@ def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
             + (f" (left out: {shown_out})" if left_out else ""),
             hint="a model needs at least one number, category or date column besides the "
                  "target; name columns to use with --features")
-    kind = {"regression": "continuous", "binary": "binary", "multiclass": "multi-class"}
-    leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[spec.task])
-
-    x = frame[used]
-    return Table(x, y, x.iloc[:0], y[:0], used, target, name, spec.task, labels, left_out,
-                 {c: roles[c].role for c in used}, int(missing.sum()), leaks)
+    return roles, used, left_out
 
 
 def encode_target(series, task: str, what: str, positive: str | None = None):

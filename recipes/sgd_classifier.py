@@ -20,8 +20,9 @@ How the file is streamed:
   `--parser tensorflow`), check the labels, shuffle the rows, and cut them into
   minibatches. The blocks come in a new random order each pass, so the minibatches mix
   the whole file even when it is sorted.
-- The Normalization layer learns each feature's mean and variance from a sample of
-  blocks spread over the file (--sample-rows), read the same way.
+- The columns' roles, the labels and the preprocessing (each number's median, mean and
+  variance; each category's vocabulary) come from a sample of blocks spread over the file
+  (--sample-rows).
 - Only a few blocks are in memory at any time, so memory stays flat however large the
   file is; the test metrics are accumulated block by block too.
 - SGD's learning rate decays along a cosine over the fit (its length estimated from the
@@ -34,16 +35,27 @@ Run it:
     python datasets/make_big_csv.py big.csv --rows 10000000
     python -m recipes.sgd_classifier --data big.csv        # 10 million rows, 1.7 GB
     python -m recipes.sgd_classifier --data my.csv --target churned --epochs 3
+    python -m recipes.sgd_classifier --data gs://bucket/big.csv --target churned
+    TF_CONFIG=... python -m recipes.sgd_classifier --strategy multi-worker --data gs://...
+                                         # on every machine: see "Train" below, and README
 
 `--data sample` generates its file (datasets/make_big_csv.py, a known logistic model) into
 the run directory and deletes it after the run; metrics.json then reports the data's Bayes
-accuracy, the best any classifier can score on it. Your own CSV needs a header row, numeric
-columns and a 0/1 target column.
+accuracy, the best any classifier can score on it.
 
-Outputs (in --output, default runs/sgd-classifier-<timestamp>/): model.keras, history.csv,
-roc_curve.png, run-options.json and metrics.json (written last), with the training speed
-in rows per second and the peak memory of the run. Long runs keep a checkpoint after each
-pass: `--resume DIR` continues an interrupted one.
+Your own CSV is taken as it is, as the in-memory recipes take theirs (recipes/columns.py
+decides, on the sample, what each column is): numbers, string or boolean categories, dates
+and missing values; identifiers, constants and free text are left out (the run says which;
+--features and --drop choose). The target holds two labels (0/1, Yes/No, ...): the positive
+class is 1, true or yes, else the rarer one (--positive-label chooses), and the outputs keep
+the labels' names. The preprocessing (medians, means and variances, vocabularies with a
+slot for values first seen later) is learnt from the sample and saved inside the model, so
+`advisor predict RUN --data NEW.csv` predicts from raw rows.
+
+Outputs (in --output, default runs/sgd-classifier-<timestamp>/): model.keras, columns.json,
+history.csv, roc_curve.png, run-options.json and metrics.json (written last), with the
+training speed in rows per second and the peak memory of the run. Long runs keep a
+checkpoint after each pass: `--resume DIR` continues an interrupted one.
 """
 
 from __future__ import annotations
@@ -60,9 +72,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from recipes import common, data, engine
+from recipes import columns, common, data, engine
 from recipes import linear_family as family
 
 NAME = "sgd-classifier"
@@ -92,8 +105,17 @@ class Config(family.Config):
 """
 ## Prepare the data
 
-A `CsvStream` is a file's column names and the byte ranges of its blocks; nothing is
-read until tf.data asks for it.
+A `CsvStream` is a file's columns, what each of them is, and the byte ranges of its
+blocks; only a sample is read before tf.data asks for the rest.
+
+The file is taken as it is, the way the in-memory recipes take theirs: a sample of blocks
+spread over the file is read with pandas, `recipes.columns` decides each column's role on
+it (numbers, categories, dates; identifiers, constants and free text are left out) and the
+target's two labels, and the model's preprocessing is adapted on it (see
+recipes/linear_family.py). Every block is then parsed to the same typed columns inside the
+pipeline: numbers as floats (missing: NaN, which the model fills in), categories as
+strings (missing: the empty string; a value the sample never showed goes to the lookup's
+out-of-vocabulary slot). A row whose target is missing is skipped.
 """
 
 
@@ -126,17 +148,32 @@ class CsvStream:
     line_bytes: float                 # average bytes per row, from the first block
     crlf: bool = False
     description: dict | None = None   # the true model, for generated data
+    sample: object = None             # pandas.DataFrame: rows of blocks spread over the file
+    y_sample: np.ndarray | None = None  # their targets, 1 for the positive label
+    roles: dict[str, str] = field(default_factory=dict)  # feature column -> role
+    labels: list[str] = field(default_factory=lambda: ["0", "1"])  # negative, positive
+    left_out: dict[str, str] = field(default_factory=dict)  # column -> why
+    leaks: dict[str, str] = field(default_factory=dict)
+    sample_without_target: int = 0    # rows of the sample skipped for a missing target
+    schema: dict = field(default_factory=dict)  # the model's inputs (linear_family.make_schema)
 
     @property
     def feature_names(self) -> list[str]:
-        return [c for c in self.columns if c != self.target]
+        return list(self.roles)
+
+    @property
+    def dropped_rows(self) -> int:
+        """For linear_family.describe_columns: a stream counts no rows before it has read
+        them all (rows without a target are skipped as they come)."""
+        return 0
 
 
 def load_data(source: str = "sample", target: str | None = None, *,
               test_data: str | None = None, config: Config | None = None,
-              workdir: Path | None = None) -> CsvStream:
-    """Finds the file's columns and cuts it into blocks; `sample` first generates the file
-    into `workdir` (the run directory)."""
+              workdir: Path | None = None, features: Sequence[str] | None = None,
+              drop: Sequence[str] = (), positive_label: str | None = None) -> CsvStream:
+    """Finds the file's columns, cuts it into blocks, and decides on a sample of them what
+    each column is; `sample` first generates the file into `workdir` (the run directory)."""
     config = config or Config()
     description = None
     if source == "full":
@@ -148,20 +185,21 @@ def load_data(source: str = "sample", target: str | None = None, *,
         description = json.loads(path.with_suffix(".json").read_text())
         name, target = f"sample:generated {config.rows:,} rows", target or SAMPLE_TARGET
     else:
-        path, name = Path(source), source
+        path, name = str(source), source
+    path = str(path)
     target = target or SAMPLE_TARGET
     columns, header_bytes, crlf = read_header(path, target)
     blocks = cut_blocks(path, header_bytes, config.block_bytes)
     line_bytes = blocks.lengths[0] / max(count_lines(path, blocks.starts[0], blocks.lengths[0]),
                                          1)
     if test_data is not None:
-        test_columns, test_header, test_crlf = read_header(Path(test_data), target,
+        test_columns, test_header, test_crlf = read_header(str(test_data), target,
                                                            what="--test-data")
         crlf = crlf or test_crlf
         if test_columns != columns:
             raise common.RecipeError(f"--test-data {test_data} has other columns than {path}",
                                      hint="give a test file with the same header row")
-        train, test = blocks, cut_blocks(Path(test_data), test_header, config.block_bytes)
+        train, test = blocks, cut_blocks(str(test_data), test_header, config.block_bytes)
     else:
         every = max(2, round(1 / config.test_fraction)) if config.test_fraction else 0
         held = [i for i in range(len(blocks)) if every and i % every == every - 1]
@@ -172,7 +210,34 @@ def load_data(source: str = "sample", target: str | None = None, *,
         held_set = set(held)
         train = blocks.select([i for i in range(len(blocks)) if i not in held_set])
         test = blocks.select(held)
-    return CsvStream(columns, target, train, test, name, line_bytes, crlf, description)
+    stream = CsvStream(columns, target, train, test, name, line_bytes, crlf, description)
+    decide_columns(stream, config.sample_rows, features, drop, positive_label)
+    return stream
+
+
+def decide_columns(stream: CsvStream, rows: int, features: Sequence[str] | None = None,
+                   drop: Sequence[str] = (), positive_label: str | None = None) -> None:
+    """Reads the sample and decides on it, as the in-memory recipes decide on their whole
+    table: the features, their roles, the labels and the probable leaks."""
+    path, target = stream.train.paths[0], stream.target
+    frame = read_sample(stream, rows)
+    shown = ", ".join(stream.columns[:12]) + (" ..." if len(stream.columns) > 12 else "")
+    for column in [*(features or ()), *drop]:
+        if column not in stream.columns or column == target:
+            raise common.RecipeError(f"{path} has no feature column {column!r}",
+                                     hint=f"the columns are: {shown}")
+    missing = frame[target].isna()
+    if missing.all():
+        raise common.RecipeError(f"{path}: target {target!r} is missing in every sampled row",
+                                 hint="choose a --target column that holds values")
+    frame = frame.loc[~missing].reset_index(drop=True)
+    stream.y_sample, stream.labels = family.encode_target(
+        frame[target], "binary", f"{path}: target {target!r}", positive_label)
+    roles, used, stream.left_out = family.choose_columns(frame, target, path, features, drop)
+    stream.roles = {c: roles[c].role for c in used}
+    stream.leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, "binary")
+    stream.sample, stream.sample_without_target = frame[used], int(missing.sum())
+    stream.schema = family.make_schema(stream.sample, stream.roles)
 
 
 def generated_sample(workdir: Path, rows: int, seed: int) -> Path:
@@ -192,16 +257,55 @@ def make_big_csv():
     return module
 
 
-def read_header(path: Path, target: str, what: str = "--data") -> tuple[list[str], int, bool]:
-    """The column names, the header's length in bytes, and whether lines end in CRLF."""
-    if not path.exists():
+"""
+Files are opened through `open_file`: a local path with Python's own `open`, anything with
+a scheme (`gs://`, `hdfs://`, `s3://` with tensorflow-io's plugin, `ram://`) through
+TensorFlow's `tf.io.gfile`, which reaches object storage with ranged reads, so a block
+costs a seek and its own bytes wherever the file lives.
+"""
+
+
+def is_remote(path: str) -> bool:
+    return "://" in str(path)
+
+
+def open_file(path: str):
+    if is_remote(path):
+        import tensorflow as tf
+
+        return tf.io.gfile.GFile(str(path), "rb")
+    return open(path, "rb")
+
+
+def file_size(path: str) -> int:
+    if is_remote(path):
+        import tensorflow as tf
+
+        return int(tf.io.gfile.stat(str(path)).length)
+    return Path(path).stat().st_size
+
+
+def check_file(path: str, what: str) -> None:
+    if is_remote(path):
+        import tensorflow as tf
+
+        exists, folder = tf.io.gfile.exists(path), tf.io.gfile.isdir(path)
+    else:
+        exists, folder = Path(path).exists(), Path(path).is_dir()
+    if not exists:
         raise common.RecipeError(f"{what} {path}: no such file", hint="check the path")
-    if path.is_dir():
+    if folder:
         raise common.RecipeError(f"{what} {path} is a directory, not a CSV file",
                                  hint="give the path of a .csv file")
-    with open(path, "rb") as handle:
-        head = handle.readline(1 << 20)
-        first_row = handle.readline(1 << 20)
+
+
+def read_header(path: str, target: str, what: str = "--data") -> tuple[list[str], int, bool]:
+    """The column names, the header's length in bytes, and whether lines end in CRLF."""
+    check_file(path, what)
+    with open_file(path) as handle:
+        start = handle.read(2 << 20)
+    head, newline, rest = start.partition(b"\n")
+    head, first_row = head + newline, rest.partition(b"\n")[0]
     if not head.strip():
         raise common.RecipeError(f"{path} is empty",
                                  hint="give a CSV file with a header row and data rows")
@@ -212,27 +316,27 @@ def read_header(path: Path, target: str, what: str = "--data") -> tuple[list[str
         columns = next(csv.reader([head.decode("utf-8").rstrip("\r\n")]))
     except UnicodeDecodeError:
         raise common.RecipeError(f"{path} is not UTF-8 text", hint="re-save it as UTF-8") from None
-    columns = [c.strip() for c in columns]
+    columns = [c.strip().lstrip("\ufeff") for c in columns]
     if not first_row.strip():
         raise common.RecipeError(f"{path} has a header but no rows", hint="add data rows")
     if target not in columns:
         shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
         raise common.RecipeError(f"{path} has no column {target!r} to predict",
-                                 hint=f"name the 0/1 target with --target; the columns are: "
-                                      f"{shown}")
+                                 hint=f"name the target (two labels) with --target; the "
+                                      f"columns are: {shown}")
     if len(columns) < 2:
         raise common.RecipeError(f"{path} has no feature columns besides {target!r}",
                                  hint="the CSV needs at least one column to predict from")
     return columns, len(head), head.endswith(b"\r\n")
 
 
-def cut_blocks(path: Path, start: int, block_bytes: int) -> Blocks:
+def cut_blocks(path: str, start: int, block_bytes: int) -> Blocks:
     """Byte ranges of about `block_bytes` (smaller for a small file, so that it still makes
     about 64 blocks to shuffle and hold out), each ending at the end of a line."""
-    size = path.stat().st_size
+    size = file_size(path)
     block_bytes = min(block_bytes, max(MIN_BLOCK_BYTES, size // 64))
     blocks = Blocks()
-    with open(path, "rb") as handle:
+    with open_file(path) as handle:
         while start < size:
             handle.seek(min(start + block_bytes, size))
             handle.readline()
@@ -244,40 +348,69 @@ def cut_blocks(path: Path, start: int, block_bytes: int) -> Blocks:
     return blocks
 
 
-def count_lines(path: Path, start: int, length: int) -> int:
-    with open(path, "rb") as handle:
+def count_lines(path: str, start: int, length: int) -> int:
+    with open_file(path) as handle:
         handle.seek(start)
         return handle.read(length).count(b"\n")
 
 
+def read_sample(stream: CsvStream, rows: int):
+    """About `rows` rows, as pandas reads a whole table, from training blocks spread evenly
+    over the file."""
+    import io
+
+    import pandas as pd
+
+    per_block = max(stream.train.nbytes() / max(len(stream.train), 1) / stream.line_bytes, 1)
+    wanted = min(len(stream.train), max(1, math.ceil(rows / per_block)))
+    chosen = np.unique(np.linspace(0, len(stream.train) - 1, wanted).round().astype(int))
+    blocks = stream.train.select(chosen)
+    text = b"".join(read_bytes(*block) for block in zip(blocks.paths, blocks.starts,
+                                                        blocks.lengths, strict=True))
+    try:
+        frame = pd.read_csv(io.BytesIO(text), header=None, names=stream.columns,
+                            encoding="utf-8", index_col=False)
+    except UnicodeDecodeError:
+        raise common.RecipeError(f"{blocks.paths[0]} is not UTF-8 text",
+                                 hint="re-save it as UTF-8") from None
+    except (pd.errors.ParserError, ValueError) as error:  # named by its line in the file
+        raise find_bad_row(stream, str(error), labels=False) from None
+    return frame
+
+
+def read_bytes(path: str, start: int, length: int) -> bytes:
+    with open_file(path) as handle:
+        handle.seek(start)
+        return handle.read(length)
+
+
 def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = None,
                shuffle: bool = False, seed: int | None = None, counter=None,
-               parser: str = "pandas"):
-    """A tf.data pipeline of (features, labels) over the blocks, parsed on every core.
+               bytes_counter=None, parser: str = "pandas"):
+    """A tf.data pipeline of ((numbers, strings), labels) over the blocks, parsed on every
+    core: the packed inputs `packed_model` takes (see Layout for their columns).
 
     With `batch_size`, minibatches of that many rows; otherwise one element per block.
-    `counter`, a tf.Variable, counts the rows that pass. `parser`: see PARSERS.
+    `counter` and `bytes_counter`, tf.Variables, count the rows that pass and the bytes
+    read. `parser`: see PARSERS.
     """
     import tensorflow as tf
 
-    features = [stream.columns.index(c) for c in stream.feature_names]
-    target = stream.columns.index(stream.target)
-    load_block = PARSERS[parser](len(stream.columns), stream.crlf)
+    layout = Layout.of(stream)
+    load_block = PARSERS[parser](stream, layout)
     deterministic = seed is not None or not shuffle
 
     def parse(path, start, length):
-        table = load_block(path, start, length)
-        x = tf.gather(table, features, axis=1)
-        y = table[:, target:target + 1]
-        binary = tf.reduce_all((y == 0.0) | (y == 1.0))
-        with tf.control_dependencies([tf.debugging.Assert(binary, ["labels must be 0 or 1"])]):
-            y = tf.identity(y)
+        numbers, strings, y = load_block(path, start, length)
+        x = (numbers, strings)
         if shuffle:
             order = tf.random.shuffle(tf.range(tf.shape(y)[0]), seed=seed)
-            x, y = tf.gather(x, order), tf.gather(y, order)
-        if counter is not None:
-            with tf.control_dependencies([counter.assign_add(tf.cast(tf.shape(y)[0], "int64"))]):
-                y = tf.identity(y)
+            x, y = tf.nest.map_structure(lambda t: tf.gather(t, order), (x, y))
+        counts = [] if counter is None else [counter.assign_add(tf.cast(tf.shape(y)[0],
+                                                                         "int64"))]
+        counts += [] if bytes_counter is None else [bytes_counter.assign_add(length)]
+        with tf.control_dependencies(counts):
+            y = tf.identity(y)
         return x, y
 
     ds = tf.data.Dataset.from_tensor_slices(
@@ -290,6 +423,55 @@ def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = No
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+@dataclass
+class Layout:
+    """Where each model input comes from in a row of the file."""
+
+    n_columns: int
+    number_inputs: list[str]     # float inputs: numbers, then date parts
+    number_columns: list[int]    # ... and the file column of each
+    date_parts: list[str | None]  # None for a number, else which part of the date
+    string_inputs: list[str]     # category inputs
+    string_columns: list[int]
+    target: int
+    labels: list[str]            # negative, positive
+
+    @classmethod
+    def of(cls, stream: CsvStream) -> Layout:
+        index = {c: i for i, c in enumerate(stream.columns)}
+        layout = cls(len(stream.columns), [], [], [], [], [], index[stream.target],
+                     list(stream.labels))
+        for feature in stream.schema["features"]:
+            column = index[feature["column"]]
+            if feature["role"] == "category":
+                layout.string_inputs.append(feature["inputs"][0])
+                layout.string_columns.append(column)
+                continue
+            parts = feature.get("parts", [None])
+            for name, part in zip(feature["inputs"], parts, strict=True):
+                layout.number_inputs.append(name)
+                layout.number_columns.append(column)
+                layout.date_parts.append(part)
+        return layout
+
+    @property
+    def numeric_labels(self) -> bool:
+        return all(is_number(label) for label in self.labels)
+
+    @property
+    def all_numbers(self) -> bool:
+        """Every column read is a plain number: the whole block parses as one float array."""
+        return not self.string_inputs and not any(self.date_parts) and self.numeric_labels
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_block(path, start, length) -> bytes:
     """One block's bytes (for tf.py_function: the arguments arrive as tensors).
 
@@ -297,53 +479,151 @@ def read_block(path, start, length) -> bytes:
     reaches an offset by reading everything before it, which makes a pass over a file
     quadratic in its size. A seek costs nothing, and the read lets go of Python's lock.
     """
-    with open(path.numpy(), "rb") as handle:
-        handle.seek(int(start))
-        return handle.read(int(length))
+    return read_bytes(path.numpy().decode(), int(start), int(length))
 
 
-def pandas_parser(n_columns: int, crlf: bool):
+class BadBlock(ValueError):
+    """A block the pipeline cannot use; `find_bad_row` then names the row."""
+
+
+def pandas_parser(stream: CsvStream, layout: Layout):
     """Reads and parses a block with pandas' C parser, inside the pipeline (tf.py_function).
 
     The parser lets go of Python's lock while it works, so the pipeline's parallel calls
     parse several blocks at once; per core it is about twice as fast as tf.io.decode_csv
-    (benchmarks/linear_family.py measures both).
+    (benchmarks/linear_family.py measures both). A file of numbers only is parsed as one
+    float32 array, the fastest way pandas has. Categories leave as fixed-width bytes, which
+    TensorFlow copies in one go (Python strings it converts one by one, several times
+    slower than the parse itself); packed_model strips them, as columns.categories does.
     """
     import io
 
     import pandas as pd
     import tensorflow as tf
 
-    def load(path, start, length) -> np.ndarray:
-        raw = io.BytesIO(read_block(path, start, length))
-        table = pd.read_csv(raw, header=None, dtype=np.float32).to_numpy()
-        if table.shape[1] != n_columns or np.isnan(table).any():
-            raise ValueError("a row with a missing value or the wrong number of fields")
-        return table
+    numeric_target = layout.numeric_labels
+    labels = [float(v) for v in layout.labels] if numeric_target else layout.labels
+    typed = {i: np.float32 for i, part in zip(layout.number_columns, layout.date_parts,
+                                              strict=True) if part is None}
+    typed.update({i: str for i in layout.string_columns})
+    typed[layout.target] = np.float32 if numeric_target else str
+    loose = {i: (str if kind is np.float32 and i != layout.target else kind)
+             for i, kind in typed.items()}
+
+    def table_of(raw: bytes):
+        if layout.all_numbers:
+            return pd.read_csv(io.BytesIO(raw), header=None, dtype=np.float32, index_col=False)
+        try:
+            return pd.read_csv(io.BytesIO(raw), header=None, dtype=typed, index_col=False)
+        except ValueError:  # text in a number column: read as missing, as the model would
+            return pd.read_csv(io.BytesIO(raw), header=None, dtype=loose, index_col=False)
+
+    def load_numbers(raw: bytes):
+        """The fast path: one float32 array, columns picked by index."""
+        table = table_of(raw).to_numpy()
+        if table.shape[1] != layout.n_columns:
+            raise BadBlock("a row with the wrong number of fields")
+        y = table[:, layout.target]
+        present = ~np.isnan(y)
+        if not present.all():
+            table, y = table[present], y[present]
+        if not np.isin(y, labels).all():
+            raise BadBlock("a label the sample did not show")
+        return (table[:, layout.number_columns], np.empty((len(y), 0), "S1"),
+                (y == labels[1]).astype(np.float32)[:, None])
+
+    def load(path, start, length):
+        try:
+            raw = read_block(path, start, length)
+            if layout.all_numbers:
+                return load_numbers(raw)
+            table = table_of(raw)
+        except (ValueError, pd.errors.ParserError) as error:
+            raise BadBlock(str(error)) from None
+        if table.shape[1] != layout.n_columns:
+            raise BadBlock("a row with the wrong number of fields")
+        y = table[layout.target]
+        present = y.notna()
+        if not y[present].isin(labels).all():
+            if not numeric_target:
+                y = y.str.strip()
+            if not y[present].isin(labels).all():
+                raise BadBlock("a label the sample did not show")
+        if not present.all():  # rows without a target are skipped
+            table, y = table.loc[present], y[present]
+        numbers = np.empty((len(table), len(layout.number_inputs)), np.float32)
+        for k, (i, part) in enumerate(zip(layout.number_columns, layout.date_parts,
+                                          strict=True)):
+            series = table[i]
+            if part is not None:
+                series = getattr(columns.dates(series).dt, part)
+            elif series.dtype != np.float32:
+                series = columns.numbers(series)
+            numbers[:, k] = series.to_numpy(dtype=np.float32)
+        strings = np.empty((len(table), len(layout.string_inputs)), object)
+        for k, i in enumerate(layout.string_columns):
+            series = table[i]
+            strings[:, k] = (series.fillna("") if series.dtype == object
+                             else columns.categories(series)).to_numpy()
+        try:
+            strings = strings.astype("S")
+        except UnicodeEncodeError:
+            strings = np.char.encode(strings.astype(str), "utf-8")
+        return numbers, strings, (y.to_numpy() == labels[1]).astype(np.float32)[:, None]
 
     def load_block(path, start, length):
-        table = tf.py_function(load, [path, start, length], tf.float32)
-        return tf.ensure_shape(table, [None, n_columns])
+        numbers, strings, y = tf.py_function(load, [path, start, length],
+                                             [tf.float32, tf.string, tf.float32])
+        return (tf.ensure_shape(numbers, [None, len(layout.number_inputs)]),
+                tf.ensure_shape(strings, [None, len(layout.string_inputs)]),
+                tf.ensure_shape(y, [None, 1]))
 
     return load_block
 
 
-def tensorflow_parser(n_columns: int, crlf: bool):
+def tensorflow_parser(stream: CsvStream, layout: Layout):
     """Parses a block with TensorFlow's own ops: split into lines, then tf.io.decode_csv.
 
     Only the read is Python; the parsing is graph ops. It costs about twice the CPU time of
-    pandas' parser.
+    pandas' parser. Number columns must hold numbers (or nothing); dates need pandas.
     """
     import tensorflow as tf
+
+    if any(layout.date_parts):
+        raise common.RecipeError("--parser tensorflow does not read date columns",
+                                 hint="use --parser pandas (the default), or --drop them")
+    numeric_target = layout.numeric_labels
+    defaults = []
+    for i in range(layout.n_columns):
+        number = i in layout.number_columns or (i == layout.target and numeric_target)
+        defaults.append(tf.constant([np.nan], tf.float32) if number else tf.constant([""]))
+    labels = [float(v) for v in layout.labels] if numeric_target else layout.labels
 
     def load_block(path, start, length):
         block = tf.ensure_shape(tf.py_function(read_block, [path, start, length], tf.string), [])
         lines = tf.strings.split(block, "\n")
-        if crlf:
+        if stream.crlf:
             lines = tf.strings.strip(lines)
         lines = tf.boolean_mask(lines, tf.strings.length(lines) > 0)
-        fields = tf.io.decode_csv(lines, [tf.constant([], tf.float32)] * n_columns)
-        return tf.stack(fields, axis=1)
+        fields = tf.io.decode_csv(lines, defaults)
+        y = fields[layout.target]
+        if numeric_target:
+            present = ~tf.math.is_nan(y)
+        else:
+            y = tf.strings.strip(y)
+            present = y != ""
+        known = (y == labels[0]) | (y == labels[1]) | ~present
+        with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(known),
+                                                          ["a label the sample did not show"])]):
+            present = tf.identity(present)
+        rows = tf.size(lines)
+        numbers = (tf.stack([fields[i] for i in layout.number_columns], axis=1)
+                   if layout.number_columns else tf.zeros([rows, 0], tf.float32))
+        strings = (tf.stack([tf.strings.strip(fields[i]) for i in layout.string_columns], axis=1)
+                   if layout.string_columns else tf.fill([rows, 0], ""))
+        y = tf.cast(y == labels[1], tf.float32)[:, None]
+        return (tf.boolean_mask(numbers, present), tf.boolean_mask(strings, present),
+                tf.boolean_mask(y, present))
 
     return load_block
 
@@ -357,20 +637,6 @@ def estimated_steps(stream: CsvStream, config: Config) -> int:
     return max(1, math.ceil(rows / config.batch_size) * config.epochs)
 
 
-def read_sample(stream: CsvStream, rows: int,
-                parser: str = "pandas") -> tuple[np.ndarray, np.ndarray]:
-    """About `rows` rows from training blocks spread evenly over the file."""
-    per_block = max(stream.train.nbytes() / max(len(stream.train), 1) / stream.line_bytes, 1)
-    wanted = min(len(stream.train), max(1, math.ceil(rows / per_block)))
-    chosen = np.unique(np.linspace(0, len(stream.train) - 1, wanted).round().astype(int))
-    xs, ys = [], []
-    with reading(stream):
-        for x, y in to_dataset(stream, stream.train.select(chosen), parser=parser):
-            xs.append(x.numpy())
-            ys.append(y.numpy())
-    return np.concatenate(xs), np.concatenate(ys)
-
-
 @contextlib.contextmanager
 def reading(stream: CsvStream):
     """Turns TensorFlow's parse errors into one line naming the bad row of the file."""
@@ -382,55 +648,64 @@ def reading(stream: CsvStream):
         raise find_bad_row(stream, str(error)) from None
 
 
-def find_bad_row(stream: CsvStream, tf_message: str) -> common.RecipeError:
-    """Scans the files with pandas (fast, in chunks) for the first row TensorFlow rejected."""
+def find_bad_row(stream: CsvStream, tf_message: str, labels: bool = True
+                 ) -> common.RecipeError:
+    """Scans the files with pandas (fast, in chunks) for the first row the pipeline
+    rejected: a target that is not one of the two labels, or a row that does not parse.
+    `labels`: whether the labels are known yet."""
     import pandas as pd
 
+    target = stream.target
     for path in dict.fromkeys([*stream.train.paths, *stream.test.paths]):
         line = 1
         try:
-            chunks = pd.read_csv(path, chunksize=200_000, dtype=str, keep_default_na=False,
-                                 skipinitialspace=True)
-            for chunk in chunks:
-                for column in chunk.columns:
-                    values = chunk[column].str.strip()
-                    numbers = pd.to_numeric(values, errors="coerce")
-                    bad = numbers.isna()
-                    if column == stream.target:
-                        bad |= ~numbers.isin([0, 1])
-                    if bad.any():
+            with open_file(path) as handle:
+                chunks = pd.read_csv(handle, chunksize=200_000, dtype=str, index_col=False,
+                                     skipinitialspace=True)
+                for chunk in chunks:
+                    chunk.columns = stream.columns
+                    values = chunk[target]
+                    text = values.str.strip()
+                    numeric = all(is_number(v) for v in stream.labels)
+                    if numeric:
+                        known = pd.to_numeric(text, errors="coerce").isin(
+                            [float(v) for v in stream.labels])
+                    else:
+                        known = text.isin(stream.labels)
+                    bad = values.notna() & ~known
+                    if labels and bad.any():
                         row = int(np.flatnonzero(bad.to_numpy())[0])
-                        value = values.iloc[row]
-                        what = ("is missing" if value == "" else
-                                f"{value!r} is not 0 or 1" if column == stream.target
-                                and not np.isnan(numbers.iloc[row]) else
-                                f"{value!r} is not a number")
-                        hint = ("the target column must hold 0 or 1 in every row"
-                                if column == stream.target else
-                                "every feature must be a number in every row")
                         return common.RecipeError(
-                            f"{path}, line {line + row + 1}, column {column!r}: {what}", hint=hint)
-                line += len(chunk)
+                            f"{path}, line {line + row + 1}, column {target!r}: "
+                            f"{text.iloc[row]!r} is not one of the labels "
+                            f"({', '.join(map(repr, stream.labels))})",
+                            hint="the target must hold one of two labels in every row (or "
+                                 "nothing: such rows are skipped); if the sample missed a "
+                                 "rare label, raise --sample-rows")
+                    line += len(chunk)
         except pd.errors.ParserError as error:
             reason = " ".join(str(error).split())[:160]
             return common.RecipeError(f"{path}: {reason}",
                                       hint="every row needs one value per column")
     reason = " ".join(tf_message.split())[:160]
     return common.RecipeError(f"could not parse the CSV: {reason}",
-                              hint="check the file for rows with missing or non-numeric values")
+                              hint="check the file for rows with the wrong number of fields, "
+                                   "or numbers where --parser tensorflow needs them")
 
 
 """
 ## Build the model
 
-logistic-regression's model, trained by plain SGD with momentum on minibatches. The
-Normalization layer adapts on the streamed sample.
+logistic-regression's model, its preprocessing adapted on the sample (numbers' medians,
+means and variances; categories' vocabularies), trained by plain SGD with momentum on
+minibatches.
 """
 
 
-def build_model(x_sample: np.ndarray, y_sample: np.ndarray, config: Config | None = None,
-                total_steps: int | None = None):
-    """`total_steps`, the steps of the whole fit (estimated from the file size), lets the
+def build_model(x_sample, y_sample: np.ndarray, config: Config | None = None,
+                total_steps: int | None = None, roles: dict[str, str] | None = None):
+    """`x_sample`: the sample's feature columns (a DataFrame; or an array of numbers).
+    `total_steps`, the steps of the whole fit (estimated from the file size), lets the
     learning rate decay along a cosine to 1% by the end, so the last steps settle."""
     import keras
 
@@ -438,43 +713,151 @@ def build_model(x_sample: np.ndarray, y_sample: np.ndarray, config: Config | Non
     rate = config.learning_rate
     if total_steps:
         rate = keras.optimizers.schedules.CosineDecay(rate, total_steps, alpha=0.01)
-    normalize = keras.layers.Normalization(name="standardize")
-    normalize.adapt(x_sample)
-    model = keras.Sequential([
-        keras.Input(shape=(int(normalize.mean.shape[-1]),)),
-        normalize,
-        keras.layers.Dense(1, activation="sigmoid", kernel_initializer="zeros",
-                           bias_initializer=keras.initializers.Constant(
-                               family.starting_bias(y_sample, "sigmoid")), name="linear"),
-    ], name="sgd_classifier")
-    model.compile(optimizer=keras.optimizers.SGD(rate, momentum=config.momentum),
-                  loss="binary_crossentropy",
-                  metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-                  steps_per_execution=config.steps_per_execution)
-    return model
+    return family.build_model(x_sample, y_sample, "binary_crossentropy", config=config,
+                              activation="sigmoid",
+                              optimizer=keras.optimizers.SGD(rate, momentum=config.momentum),
+                              metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+                              name="sgd_classifier", roles=roles)
+
+
+def packed_model(model, stream: CsvStream, config: Config | None = None):
+    """The model's computation on the pipeline's packed arrays, for training and testing.
+
+    The saved model has an input and a FillMissing -> Normalization (or a StringLookup)
+    per column, so that it predicts from raw rows; run per minibatch, those small layers
+    cost more than the Dense layer itself. This twin does the same arithmetic on all the
+    numbers at once, with the medians, means and variances the model's own layers learnt,
+    calls the model's own lookups, and shares its Dense layer: training it trains the
+    model. A test checks that both encode rows alike.
+    """
+    config = config or Config()
+    layout = Layout.of(stream)
+    by_input = {}
+    for feature in stream.schema["features"]:
+        for name in feature["inputs"]:
+            by_input[name] = feature["role"]
+    fill, mean, std, gaps, order, lookups = [], [], [], [], [], []
+    width = len(layout.number_inputs)
+    n_gaps = sum(model.get_layer(f"fill_{name}").indicator for name in layout.number_inputs)
+    next_onehot = width + n_gaps
+    for name, role in by_input.items():
+        if role == "category":
+            lookup = model.get_layer(f"lookup_{name}")
+            lookups.append(lookup)
+            size = lookup.vocabulary_size()
+            order += list(range(next_onehot, next_onehot + size))
+            next_onehot += size
+            continue
+        column = layout.number_inputs.index(name)
+        filler = model.get_layer(f"fill_{name}")
+        normal = model.get_layer(f"standardize_{name}")
+        mu = np.asarray(normal.mean).ravel()
+        sigma = np.maximum(np.sqrt(np.asarray(normal.variance).ravel()), keras.backend.epsilon())
+        fill.append(filler.value)
+        mean.append(mu[0])
+        std.append(sigma[0])
+        order.append(column)
+        if filler.indicator:
+            gaps.append((column, mu[1], sigma[1]))
+            order.append(width + len(gaps) - 1)
+    constants = {
+        "fill": np.asarray(fill, "float32"),
+        "mean": np.asarray(mean + [g[1] for g in gaps], "float32"),
+        "std": np.asarray(std + [g[2] for g in gaps], "float32"),
+        "gaps": np.asarray([g[0] for g in gaps], "int32"),
+        "order": np.asarray(order, "int32"),
+    }
+    numbers = keras.Input((len(layout.number_inputs),), name="numbers")
+    strings = keras.Input((len(layout.string_inputs),), dtype="string", name="strings")
+    encoded = PackedEncoding(constants, lookups)([numbers, strings])
+    outputs = model.get_layer("linear")(encoded)
+    packed = keras.Model([numbers, strings], outputs, name=f"{model.name}_packed")
+    packed.compile(optimizer=model.optimizer, loss=model.loss,
+                   metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+                   steps_per_execution=config.steps_per_execution)
+    return packed
+
+
+class PackedEncoding(keras.layers.Layer):
+    """What the model's per-column layers compute, on packed arrays (see packed_model).
+    Training only: never saved."""
+
+    def __init__(self, constants: dict, lookups: list, **kwargs):
+        super().__init__(**kwargs)
+        self.constants = constants
+        self.lookups = lookups
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        numbers, strings = inputs
+        c = self.constants
+        missing = tf.math.is_nan(numbers)
+        values = tf.where(missing, c["fill"], numbers)
+        if len(c["gaps"]):
+            values = tf.concat([values, tf.cast(tf.gather(missing, c["gaps"], axis=1),
+                                                values.dtype)], axis=1)
+        values = (values - c["mean"]) / c["std"]
+        strings = tf.strings.strip(strings)
+        pieces = [values] + [tf.cast(lookup(strings[:, k:k + 1]), values.dtype)
+                             for k, lookup in enumerate(self.lookups)]
+        return tf.gather(tf.concat(pieces, axis=1) if len(pieces) > 1 else values,
+                         c["order"], axis=1)
 
 
 """
 ## Train
 
 `engine.fit` keeps a checkpoint after every pass, so an interrupted run can be resumed.
+
+On several machines (`--strategy multi-worker`, TensorFlow's MultiWorkerMirroredStrategy)
+each worker streams only its own share of the training blocks, every `workers`-th one from
+its index on, so each row is trained on once per pass across the cluster and adding
+machines adds reading and parsing. The sample, hence the preprocessing, and the test blocks
+are the same on every worker: each computes them from the same blocks. The global batch
+(--batch-size times the workers) is split between them at every step, and the gradients
+are summed across them; a worker whose share ends first takes empty batches until all
+are done (tf.distribute's handling of uneven input).
 """
 
 
 def train(model, stream: CsvStream, config: Config, *, run: common.RunDir,
-          verbose: int = 1) -> tuple[dict, int]:
-    """Passes over the training blocks; returns the history and the rows seen."""
+          verbose: int = 1, worker: int = 0, workers: int = 1) -> tuple[dict, int, int]:
+    """Passes over this worker's share of the training blocks; returns the history, the
+    rows it trained on and the bytes it read. `model`: packed_model's twin."""
     import tensorflow as tf
 
     counter = tf.Variable(0, dtype="int64", trainable=False)
-    ds = to_dataset(stream, stream.train, batch_size=config.batch_size, shuffle=True,
-                    seed=config.seed, counter=counter, parser=config.parser)
+    bytes_counter = tf.Variable(0, dtype="int64", trainable=False)
+    share = stream.train.select(range(worker, len(stream.train), workers))
+    ds = to_dataset(stream, share, batch_size=config.batch_size, shuffle=True,
+                    seed=config.seed, counter=counter, bytes_counter=bytes_counter,
+                    parser=config.parser)
+    if workers > 1:  # already split by worker: tf.distribute must not split it again
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.OFF)
+        ds = ds.with_options(options)
     with reading(stream), warnings.catch_warnings():
         # A stream's length is unknown until its end, where Keras warns that it "ran out".
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         history = engine.fit(model, ds, run=run, epochs=config.epochs, verbose=verbose,
-                             shuffle=False)  # the pipeline shuffles
-    return history, int(counter.numpy())
+                             shuffle=False,  # the pipeline shuffles
+                             callbacks=[CountFromHere([counter, bytes_counter])])
+    return history, int(counter.numpy()), int(bytes_counter.numpy())
+
+
+class CountFromHere(keras.callbacks.Callback):
+    """Sets the counters to zero as training begins: under a multi-worker strategy, the
+    engine first draws a batch to build the model with, and that reading is not training."""
+
+    def __init__(self, counters):
+        super().__init__()
+        self.counters = counters
+
+    def on_train_begin(self, logs=None):
+        for counter in self.counters:
+            counter.assign(0)
 
 
 """
@@ -489,15 +872,21 @@ BINS = 2000
 
 
 def evaluate(model, stream: CsvStream, config: Config | None = None) -> tuple[dict, tuple]:
-    """The test metrics, and the ROC curve (false and true positive rates)."""
+    """The test metrics, and the ROC curve (false and true positive rates). `model`:
+    packed_model's twin."""
+    import tensorflow as tf
+
     config = config or Config()
     threshold = 0.5
+    # Called as a function, not through predict_on_batch: under a multi-worker strategy
+    # that would split each block across the workers, while each already has them all.
+    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     counts = np.zeros(4, dtype=np.int64)  # tn, fp, fn, tp
     histograms = np.zeros((2, BINS), dtype=np.int64)
     loss = 0.0
     with reading(stream):
         for x, y in to_dataset(stream, stream.test, parser=config.parser):
-            probability = np.asarray(model.predict_on_batch(x)).ravel()
+            probability = np.asarray(forward(x)).ravel()
             label = y.numpy().ravel().astype(int)
             predicted = (probability >= threshold).astype(int)
             counts += np.bincount(label * 2 + predicted, minlength=4)
@@ -519,16 +908,38 @@ def evaluate(model, stream: CsvStream, config: Config | None = None) -> tuple[di
 """
 
 
+"""
+## Predict
+
+`advisor predict RUN --data FILE` reads the run's columns.json and model.keras, as for
+the in-memory recipes.
+"""
+
+predict_run = family.predict_run
+
+
 def parse_args(argv: Sequence[str] | None):
     defaults = Config()
     parser = common.make_parser(
         NAME, "Train a logistic regression with SGD on a CSV streamed from disk in blocks "
               "(never loaded whole).",
         data_help="'sample' (a generated file with a known model, see --rows) or a PATH to "
-                  "your CSV (header row, numeric columns, a 0/1 target)",
+                  "your CSV as it is (a header row; numbers, categories, dates and missing "
+                  "values are taken), local or gs://, hdfs://, s3:// (through tf.io.gfile)",
         epochs=defaults.epochs, batch_size=defaults.batch_size)
     family.set_help(parser, "--epochs", "passes over the file")
-    parser.add_argument("--target", default=SAMPLE_TARGET, help="the 0/1 column to predict")
+    parser.add_argument("--target", default=SAMPLE_TARGET,
+                        help="the column to predict (two labels: 0/1, yes/no, ...)")
+    parser.add_argument("--features", type=family.column_list, default=None,
+                        metavar="A,B,...",
+                        help="train on these columns only (default: every number, category "
+                             "and date column of the sample; identifiers, constants and free "
+                             "text are left out and the run says which)")
+    parser.add_argument("--drop", type=family.column_list, default=[], metavar="A,B,...",
+                        help="leave these columns out")
+    parser.add_argument("--positive-label", default=None, metavar="LABEL",
+                        help="the class to detect (default: 1, true or yes in any spelling, "
+                             "else the rarer class)")
     parser.add_argument("--test-data", default=None, metavar="PATH",
                         help="a CSV with the same columns for the test metrics (default: "
                              "every tenth block of --data is held out)")
@@ -539,8 +950,8 @@ def parse_args(argv: Sequence[str] | None):
     parser.add_argument("--momentum", type=family.fraction_below_one, default=defaults.momentum,
                         help="SGD's momentum")
     parser.add_argument("--sample-rows", type=common.positive_int, default=defaults.sample_rows,
-                        help="rows read, from blocks spread over the file, for the "
-                             "normalisation statistics")
+                        help="rows read, from blocks spread over the file, to decide the "
+                             "columns and learn the preprocessing (statistics, vocabularies)")
     parser.add_argument("--block-kib", type=common.positive_int,
                         default=defaults.block_bytes >> 10,
                         help="size of the blocks read, parsed and shuffled, in KiB")
@@ -557,8 +968,10 @@ def _main(argv: Sequence[str] | None) -> int:
     config = family.config_from(Config, args)
     config.block_bytes = args.block_kib << 10
     # A file of yours is checked before TensorFlow starts; the sample is generated in the run.
+    choices = {"features": args.features, "drop": args.drop,
+               "positive_label": args.positive_label}
     stream = None if args.data == "sample" else load_data(
-        args.data, args.target, test_data=args.test_data, config=config)
+        args.data, args.target, test_data=args.test_data, config=config, **choices)
     setup = engine.setup(args)  # strategy, seed, precision, XLA
     config.batch_size = setup.global_batch(args.batch_size)
     config.steps_per_execution = setup.steps_per_execution(config.steps_per_execution)
@@ -567,31 +980,40 @@ def _main(argv: Sequence[str] | None) -> int:
                              resume=args.resume is not None) as run:
         engine.save_run_options(run, args._argv)
         stream = stream or load_data("sample", args.target, test_data=args.test_data,
-                                     config=config, workdir=run.path)
-        x_sample, y_sample = read_sample(stream, config.sample_rows, config.parser)
+                                     config=config, workdir=run.path, **choices)
+        family.describe_columns(stream)
         with setup.scope():
-            model = build_model(x_sample, y_sample, config, total_steps=estimated_steps(
-                stream, config))
+            model = build_model(stream.sample, stream.y_sample, config, roles=stream.roles,
+                                total_steps=estimated_steps(stream, config))
+            packed = packed_model(model, stream, config)  # trains `model`'s weights
         started, cpu = time.perf_counter(), time.process_time()
-        history, rows = train(model, stream, config, run=run, verbose=0 if args.quiet else 1)
+        history, rows, read = train(packed, stream, config, run=run,
+                                    verbose=0 if args.quiet else 1, worker=setup.worker,
+                                    workers=setup.workers)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        test, roc = evaluate(model, stream, config)
+        test, roc = evaluate(packed, stream, config)
 
         metrics = {
             "recipe": NAME,
             "data": stream.source,
             "target": stream.target,
+            "task": "binary",
+            "labels": stream.labels,
             "features": stream.feature_names,
+            "left_out": stream.left_out,
+            "probable_leaks": stream.leaks,
             "train_bytes": stream.train.nbytes(),
-            "train_rows_seen": rows,
-            "sample_rows": int(len(y_sample)),
+            "train_rows_seen": rows,  # by this worker, with several
+            "train_bytes_read": read,
+            "worker": {"index": setup.worker, "of": setup.workers},
+            "sample_rows": int(len(stream.y_sample)),
             "config": asdict(config),
             "engine": setup.describe(),
             "fit_seconds": round(seconds, 3),
             "fit_cpu_seconds": round(cpu, 3),  # all cores together
             "rows_per_second": round(rows / seconds) if seconds > 0 else None,
             "peak_memory_mb": peak_memory_mb(),
-            "coefficients": family.coefficients(model, stream.feature_names),
+            "coefficients": family.coefficients(model),
             "test": test,
         }
         if stream.description is not None:
@@ -600,6 +1022,9 @@ def _main(argv: Sequence[str] | None) -> int:
             for generated in (run.file("generated-sample.csv"), run.file("generated-sample.json")):
                 generated.unlink(missing_ok=True)
         run.save_model(model)
+        run.write_json(family.COLUMNS_FILE, {
+            **stream.schema, "recipe": NAME, "target": stream.target, "task": "binary",
+            "labels": stream.labels, "threshold": 0.5})
         run.write_history(history)
         run.save_figure(family.plot_roc(*roc, f"{NAME}: {stream.source} (test blocks)"),
                         "roc_curve.png")
@@ -614,8 +1039,9 @@ def _main(argv: Sequence[str] | None) -> int:
     common.print_metrics(f"{NAME} test metrics ({stream.source})", shown, as_json=args.json,
                          full=metrics)
     if not args.json:
-        print(f"wrote {run.path}/ (model.keras, history.csv, roc_curve.png, metrics.json)",
-              file=sys.stderr)
+        print(f"wrote {run.path}/ (model.keras, {family.COLUMNS_FILE}, history.csv, "
+              "roc_curve.png, metrics.json)", file=sys.stderr)
+        print(f"predict new rows: advisor predict {run.path} --data NEW.csv", file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,8 @@
 """sgd-classifier streams a generated CSV in blocks, reaches the data's Bayes accuracy like
 scikit-learn's SGDClassifier.partial_fit over pandas chunks, and its memory does not grow
-with the file."""
+with the file; a table as real ones come (string categories, empty cells, an ID column, a
+Yes/No label) streams too, matches a scikit-learn pipeline, and its run predicts from raw
+rows through `advisor predict`."""
 
 import json
 import os
@@ -11,14 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recipes import sgd_classifier
+from recipes import linear_family, sgd_classifier
 
 generator = sgd_classifier.make_big_csv()
 
 
 CHILD = """
 import contextlib, io, json, sys
-from recipes import sgd_classifier
+from recipes import linear_family, sgd_classifier
 
 folder = sys.argv[1]
 
@@ -110,7 +112,8 @@ def test_it_learns_the_true_weights(files, streamed):
 def test_run_writes_model_history_roc_and_options(streamed):
     _, out, _ = streamed
     assert {p.name for p in out.iterdir()} == {
-        "model.keras", "history.csv", "roc_curve.png", "metrics.json", "run-options.json"}
+        "model.keras", "columns.json", "history.csv", "roc_curve.png", "metrics.json",
+        "run-options.json"}
 
 
 def test_the_sample_is_generated_in_the_run_and_removed_after(files, streamed, tmp_path):
@@ -157,19 +160,19 @@ def test_memory_does_not_grow_with_the_file(streamed):
     ("x1,x2,y\n1,2,0\n", "no column 'label'"),
     ("", "is empty"),
     ("x1,label\n", "has a header but no rows"),
-    ("x1,label\n" + "1.5,0\n" * 6000 + "abc,1\n" + "2.5,1\n" * 6000,
-     "line 6002, column 'x1': 'abc' is not a number"),
-    ("x1,label\n" + "1.5,0\n" * 6000 + ",1\n" + "2.5,1\n" * 6000,
-     "line 6002, column 'x1': is missing"),
-    ("x1,label\n" + "1.5,0\n" * 6000 + "2.5,2\n" * 6000,
-     "line 6002, column 'label': '2' is not 0 or 1"),
+    ("x1,label\n" + "1.5,0\n2.5,1\n2.5,0\n1.5,1\n" * 750 + "2.5,2\n"  # not in the sample
+     + "1.5,0\n2.5,1\n2.5,0\n1.5,1\n" * 2250,
+     "line 3002, column 'label': '2' is not one of the labels ('0', '1')"),
+    ("x1,label\n" + "1.5,0\n" * 12000, "holds only the label '0'"),
+    ("x1,label\n" + "1.5,0\n2.5,1\n3.5,2\n" * 4000, "holds 3 classes"),
     ("x1,label\n" + "1.5,0\n" * 6000 + "2.5,1,7\n" * 6000, "line 6002"),
 ])
 def test_bad_csvs_are_one_line_errors(content, message, tmp_path, capsys):
     path = tmp_path / "data.csv"
     path.write_text(content)
     out = tmp_path / "run"
-    code = sgd_classifier.main(["--data", str(path), "--output", str(out), "--quiet"])
+    code = sgd_classifier.main(["--data", str(path), "--output", str(out), "--quiet",
+                                "--sample-rows", "2000"])
     err = capsys.readouterr().err.splitlines()
     assert code == 1
     assert err[0].startswith("error: ") and message in err[0], err
@@ -194,3 +197,136 @@ def test_generator_writes_the_rows_it_describes(tmp_path):
     values = np.array([-1234.56789, -0.00004, 0.0, 7.0, 99999.99995])
     text = generator.format_rows(values[:, None], [4]).decode().split()
     assert text == ["-1234.5679", "0.0000", "0.0000", "7.0000", "100000.0000"]
+
+
+# --------------------------------------------------------------------------
+# A table as real ones come
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """A run on a generated mixed-type file: an `id` column, a constant, 20 numbers and
+    three string categories with 3% of their cells empty, and a Yes/No label."""
+    folder = tmp_path_factory.mktemp("mixed")
+    description = generator.write_csv(folder / "train.csv", 200_000, seed=1, mixed=True)
+    generator.write_csv(folder / "test.csv", 50_000, seed=2, mixed=True)
+    out = folder / "run"
+    assert sgd_classifier.main(["--data", str(folder / "train.csv"), "--test-data",
+                                str(folder / "test.csv"), "--target", "label", "--quiet",
+                                "--output", str(out)]) == 0
+    return folder, description, out, json.loads((out / "metrics.json").read_text())
+
+
+def mixed_bayes_accuracy(frame, model):
+    """The accuracy of the true model itself on these rows."""
+    numbers = frame[[f"x{j + 1}" for j in range(len(model["weights"]))]].to_numpy(float)
+    categories = {name: frame[name].fillna("").to_numpy(object) for name in model["categories"]}
+    logit = generator.mixed_logit(model, numbers, categories)
+    return float(np.mean((logit >= 0) == (frame["label"] == "Yes")))
+
+
+def test_a_mixed_table_streams_to_the_bayes_limit_and_scikit_learns_pipeline(mixed):
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+    from tests import tabular_oracle
+
+    folder, description, _, metrics = mixed
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    roles = {c: "number" for c in description["features"] if c.startswith("x")}
+    roles.update(dict.fromkeys(("colour", "region", "plan"), "category"))
+    assert metrics["features"] == list(roles) and metrics["labels"] == ["No", "Yes"]
+    assert set(metrics["left_out"]) == {"id", "source"}
+    scores = {}
+    for name, estimator in (("logistic", LogisticRegression(max_iter=1000)),
+                            ("sgd", SGDClassifier(loss="log_loss", random_state=0))):
+        model = tabular_oracle.pipeline(estimator, roles)
+        model.fit(tabular_oracle.prepared(train, roles), train["label"])
+        scores[name] = model.score(tabular_oracle.prepared(test, roles), test["label"])
+    limit = mixed_bayes_accuracy(test, description["model"])
+
+    accuracy = metrics["test"]["accuracy"]
+    assert accuracy >= limit - 0.01, (accuracy, limit)
+    assert accuracy >= max(scores.values()) - 0.01, (accuracy, scores)
+    assert metrics["train_rows_seen"] == 200_000
+
+
+def test_a_mixed_run_predicts_raw_rows_with_unseen_values_through_the_advisor(mixed):
+    from typer.testing import CliRunner
+
+    from advisor.cli import app
+
+    folder, _, out, metrics = mixed
+    rows = pd.read_csv(folder / "test.csv").head(2000)
+    new = rows.drop(columns=["label", "id", "source"]).iloc[:, ::-1].copy()
+    new.loc[:99, "colour"] = "purple"  # a colour the model never saw
+    new.loc[100:199, "x3"] = np.nan
+    new.to_csv(folder / "new.csv", index=False)
+    result = CliRunner().invoke(app, ["predict", str(out), "--data", str(folder / "new.csv"),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    records = pd.DataFrame(json.loads(result.stdout))
+    assert len(records) == 2000 and set(records["prediction"]) == {"No", "Yes"}
+    assert np.allclose(records["probability_No"] + records["probability_Yes"], 1, atol=1e-5)
+    agree = float(np.mean(records["prediction"].to_numpy() == rows["label"].to_numpy()))
+    assert agree >= metrics["test"]["accuracy"] - 0.05, agree
+    layout = json.loads((out / "columns.json").read_text())
+    assert layout["recipe"] == "sgd-classifier" and layout["labels"] == ["No", "Yes"]
+
+
+def test_the_positive_label_can_be_chosen(mixed, tmp_path):
+    folder, *_ = mixed
+    out = tmp_path / "run"
+    assert sgd_classifier.main(["--data", str(folder / "test.csv"), "--positive-label", "No",
+                                "--drop", "plan", "--quiet", "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["labels"] == ["Yes", "No"]
+    assert "plan" not in metrics["features"] and metrics["left_out"]["plan"] == (
+        "dropped with --drop")
+
+
+def test_the_packed_twin_encodes_rows_as_the_saved_model_does(mixed, tmp_path):
+    """Training runs through packed_model's twin; the saved model must see the same
+    features, unseen categories and empty cells included."""
+    folder, *_ = mixed
+    stream = sgd_classifier.load_data(str(folder / "train.csv"), "label",
+                                      config=sgd_classifier.Config(sample_rows=5000))
+    model = sgd_classifier.build_model(stream.sample, stream.y_sample, roles=stream.roles)
+    packed = sgd_classifier.packed_model(model, stream)
+    rows = pd.read_csv(folder / "test.csv").head(500)
+    rows.loc[:20, "colour"] = "purple"
+    rows.loc[21:40, "region"] = " north "
+    rows.loc[41:60, "x1"] = np.nan
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    header = len((tmp_path / "rows.csv").read_bytes().split(b"\n")[0]) + 1
+    size = (tmp_path / "rows.csv").stat().st_size
+    block = sgd_classifier.Blocks([str(tmp_path / "rows.csv")], [header], [size - header])
+    (numbers, strings), _ = next(iter(sgd_classifier.to_dataset(stream, block)))
+    twin = next(layer for layer in packed.layers
+                if isinstance(layer, sgd_classifier.PackedEncoding))
+    ours = np.asarray(twin([numbers, strings]))
+    theirs = linear_family.encode(model, rows[stream.feature_names])
+    assert ours.shape == theirs.shape == (500, len(model.encoded_names))
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_the_file_can_live_on_any_tf_io_gfile_filesystem(files, tmp_path):
+    """gs://, hdfs:// and s3:// paths are read through tf.io.gfile; TensorFlow's in-memory
+    ram:// filesystem stands in for them here."""
+    import tensorflow as tf
+
+    folder, _ = files
+    with tf.io.gfile.GFile("ram://bucket/small.csv", "wb") as handle:
+        handle.write((folder / "small.csv").read_bytes())
+    description = json.loads((folder / "small.json").read_text())
+    out = tmp_path / "run"
+    assert sgd_classifier.main(["--data", "ram://bucket/small.csv", "--quiet",
+                                "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"] == "ram://bucket/small.csv"
+    assert metrics["train_bytes_read"] == metrics["train_bytes"]
+    assert 0.85 * 15_000 < metrics["train_rows_seen"] < 0.95 * 15_000
+    assert metrics["test"]["accuracy"] >= description["bayes_accuracy"] - 0.05  # ~1,500 rows
+    missing = tmp_path / "missing"
+    assert sgd_classifier.main(["--data", "ram://bucket/none.csv", "--output", str(missing),
+                                "--quiet"]) == 1
