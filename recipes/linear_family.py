@@ -178,7 +178,35 @@ def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
     path, name = source_path(source, spec)
     frame = data.read_csv(path)
     frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
-    target = target or spec.target
+    decided = decide(frame, target or spec.target, path, spec.task, features=features,
+                     drop=drop, positive_label=positive_label)
+    x = decided.frame[decided.used]
+    return Table(x, decided.y, x.iloc[:0], decided.y[:0], decided.used, decided.target, name,
+                 spec.task, decided.labels, decided.left_out, decided.roles,
+                 decided.rows_without_target, decided.leaks)
+
+
+@dataclass
+class Decided:
+    """What a table (or sgd-classifier's sample of one) is, decided from its rows."""
+
+    frame: object  # the rows that have a target
+    target: str
+    y: np.ndarray
+    labels: list[str] | None
+    used: list[str]
+    roles: dict[str, str]
+    left_out: dict[str, str]
+    leaks: dict[str, str]
+    rows_without_target: int
+
+
+def decide(frame, target: str, path, task: str, *, features: Sequence[str] | None = None,
+           drop: Sequence[str] = (), positive_label: str | None = None,
+           rows: str = "row") -> Decided:
+    """Checks the columns named, drops the rows without a target (counted), encodes the
+    target, chooses the feature columns and finds the probable leaks. `rows` names what
+    was read ("sampled row" for a sample)."""
     shown = ", ".join(map(str, frame.columns[:12])) + (" ..." if frame.shape[1] > 12 else "")
     if target not in frame.columns:
         raise common.RecipeError(f"{path} has no column {target!r} to predict",
@@ -189,19 +217,16 @@ def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
                                      hint=f"the columns are: {shown}")
     missing = frame[target].isna()
     if missing.all():
-        raise common.RecipeError(f"{path}: target {target!r} is missing in every row",
+        raise common.RecipeError(f"{path}: target {target!r} is missing in every {rows}",
                                  hint="choose a --target column that holds values")
     frame = frame.loc[~missing].reset_index(drop=True)
-    y, labels = encode_target(frame[target], spec.task, f"{path}: target {target!r}",
+    y, labels = encode_target(frame[target], task, f"{path}: target {target!r}",
                               positive_label)
-
     roles, used, left_out = choose_columns(frame, target, path, features, drop)
     kind = {"regression": "continuous", "binary": "binary", "multiclass": "multi-class"}
-    leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[spec.task])
-
-    x = frame[used]
-    return Table(x, y, x.iloc[:0], y[:0], used, target, name, spec.task, labels, left_out,
-                 {c: roles[c].role for c in used}, int(missing.sum()), leaks)
+    leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, kind[task])
+    return Decided(frame, target, y, labels, used, {c: roles[c].role for c in used}, left_out,
+                   leaks, int(missing.sum()))
 
 
 def choose_columns(frame, target: str, path, features: Sequence[str] | None = None,

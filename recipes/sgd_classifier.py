@@ -219,24 +219,14 @@ def decide_columns(stream: CsvStream, rows: int, features: Sequence[str] | None 
                    drop: Sequence[str] = (), positive_label: str | None = None) -> None:
     """Reads the sample and decides on it, as the in-memory recipes decide on their whole
     table: the features, their roles, the labels and the probable leaks."""
-    path, target = stream.train.paths[0], stream.target
     frame = read_sample(stream, rows)
-    shown = ", ".join(stream.columns[:12]) + (" ..." if len(stream.columns) > 12 else "")
-    for column in [*(features or ()), *drop]:
-        if column not in stream.columns or column == target:
-            raise common.RecipeError(f"{path} has no feature column {column!r}",
-                                     hint=f"the columns are: {shown}")
-    missing = frame[target].isna()
-    if missing.all():
-        raise common.RecipeError(f"{path}: target {target!r} is missing in every sampled row",
-                                 hint="choose a --target column that holds values")
-    frame = frame.loc[~missing].reset_index(drop=True)
-    stream.y_sample, stream.labels = family.encode_target(
-        frame[target], "binary", f"{path}: target {target!r}", positive_label)
-    roles, used, stream.left_out = family.choose_columns(frame, target, path, features, drop)
-    stream.roles = {c: roles[c].role for c in used}
-    stream.leaks = columns.leaks(frame, target, {c: roles[c] for c in used}, "binary")
-    stream.sample, stream.sample_without_target = frame[used], int(missing.sum())
+    decided = family.decide(frame, stream.target, stream.train.paths[0], "binary",
+                            features=features, drop=drop, positive_label=positive_label,
+                            rows="sampled row")
+    stream.y_sample, stream.labels = decided.y, decided.labels
+    stream.roles, stream.left_out, stream.leaks = decided.roles, decided.left_out, decided.leaks
+    stream.sample = decided.frame[decided.used]
+    stream.sample_without_target = decided.rows_without_target
     stream.schema = family.make_schema(stream.sample, stream.roles)
 
 
