@@ -106,18 +106,18 @@ def child_small_sklearn(name: str) -> dict:
     from sklearn import linear_model
 
     from recipes import linear_family as family
-    from tests import tabular_oracle
+    from recipes import sklearn_tables
 
     _, table = small_table(name)
     estimator = {"linear": lambda: linear_model.LinearRegression(),
                  "lasso": lambda: linear_model.Lasso(alpha=0.5),
                  "huber": lambda: linear_model.HuberRegressor(max_iter=1000),
                  "logistic": lambda: linear_model.LogisticRegression()}[name]
-    x_train = tabular_oracle.prepared(table.x_train, table.roles)
-    x_test = tabular_oracle.prepared(table.x_test, table.roles)
+    x_train = sklearn_tables.prepared(table.x_train, table.roles)
+    x_test = sklearn_tables.prepared(table.x_test, table.roles)
     times = []
     for _ in range(5):
-        pipeline = tabular_oracle.pipeline(estimator(), table.roles)
+        pipeline = sklearn_tables.pipeline(estimator(), table.roles)
         started = time.perf_counter()
         pipeline.fit(x_train, table.y_train)
         times.append(time.perf_counter() - started)
@@ -168,13 +168,13 @@ def child_small_plain(name: str) -> dict:
     import numpy as np
 
     from recipes import linear_family as family
-    from tests import tabular_oracle
+    from recipes import sklearn_tables
 
     recipe, table = small_table(name)
-    encoder = tabular_oracle.pipeline(None, table.roles)[0]
-    x_train = np.asarray(encoder.fit_transform(tabular_oracle.prepared(table.x_train,
+    encoder = sklearn_tables.pipeline(None, table.roles)[0]
+    x_train = np.asarray(encoder.fit_transform(sklearn_tables.prepared(table.x_train,
                                                                        table.roles)), "float32")
-    x_test = np.asarray(encoder.transform(tabular_oracle.prepared(table.x_test, table.roles)),
+    x_test = np.asarray(encoder.transform(sklearn_tables.prepared(table.x_test, table.roles)),
                         "float32")
     binary = name == "logistic"
     normalize = keras.layers.Normalization()

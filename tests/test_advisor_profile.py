@@ -14,21 +14,12 @@ from advisor import knowledge
 from advisor.cli import app
 from recipes import columns
 from tests.conftest import ROOT
+from tests.test_advisor_recommend import as_json, recommend
 
 runner = CliRunner()
 DATA = ROOT / "datasets"
 FIXTURES = ROOT / "tests" / "data"
 SHORTEST = knowledge.load().thresholds["series_min_steps"]
-
-
-def recommend(*args, input=None):
-    return runner.invoke(app, ["recommend", *map(str, args)], input=input)
-
-
-def as_json(*args, input=None):
-    result = recommend(*args, "--json", input=input)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def profiled(frame: pd.DataFrame, tmp_path, target: str, name: str = "data.csv") -> dict:
