@@ -190,7 +190,7 @@ def run(
         typer.echo(ctx.get_help())
         raise typer.Exit(ExitStatus.OK if name else ExitStatus.USAGE)
     info = lookup(name)
-    module = importlib.import_module(info.module)
+    module = importlib.import_module(info.command_module)
     raise typer.Exit(module.main(list(ctx.args)))
 
 
@@ -581,7 +581,7 @@ def demo() -> None:
             args.append("--quiet")  # no progress bar where nobody watches it move
         console.rule(f"advisor run {recipe} {' '.join(args)}".strip())
         sys.stdout.flush()
-        module = importlib.import_module(catalog.get(recipe).module)
+        module = importlib.import_module(catalog.get(recipe).command_module)
         raise typer.Exit(module.main(args))
     raise RecipeError("no demo case has a recipe in this version",
                       hint="add a [[demo]] case to advisor/rules.toml")
@@ -621,7 +621,7 @@ def generate(
         typer.echo(ctx.get_help())
         raise typer.Exit(ExitStatus.OK if name else ExitStatus.USAGE)
     info = lookup(name)
-    module = importlib.import_module(info.module)
+    module = importlib.import_module(info.command_module)
     if not hasattr(module, "generate_main"):
         makers = [r.name for r in catalog.RECIPES if "generation" in r.task]
         fail(RecipeError(f"recipe {name!r} does not generate images",

@@ -50,7 +50,7 @@ def finished_run(run_dir: Path) -> catalog.RecipeInfo:
 def predict(run_dir: Path, data: str | None):
     """The predictions of the run in `run_dir` for `data`, as a pandas DataFrame."""
     info = finished_run(run_dir)
-    module = importlib.import_module(info.module)
+    module = importlib.import_module(info.command_module)
     if not hasattr(module, "predict_run") and hasattr(module, "generate_main"):
         saved = sorted(run_dir.glob("*.keras"))
         model = shlex.quote(str(saved[0] if saved else run_dir / "generator.keras"))

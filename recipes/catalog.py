@@ -20,6 +20,14 @@ class RecipeInfo:
     requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich",
                                  "matplotlib")
     shipped: tuple[str, ...] = field(default=())  # files from datasets/ it needs offline
+    # The module with the full command line (`main` with run directories and --resume,
+    # `generate_main`, `predict_run`) where the recipe file itself keeps to a plain one.
+    entry: str = ""
+
+    @property
+    def command_module(self) -> str:
+        """The module `advisor run`, `generate` and `predict` call."""
+        return self.entry or self.module
 
     @property
     def predicts_rows(self) -> bool:
@@ -54,7 +62,9 @@ RECIPES: tuple[RecipeInfo, ...] = (
                     "a classifier of real images names as the class asked for",
         task="image generation",
         data="MNIST digits sample (shipped); Fashion-MNIST sample, full sets, .npz or IDX",
+        requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "matplotlib"),
         shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
+        entry="recipes.conditional_gan_cli",
     ),
     RecipeInfo(
         name="lstm-forecaster",
@@ -63,8 +73,9 @@ RECIPES: tuple[RecipeInfo, ...] = (
                     "ahead, scored against persistence and seasonal-naive baselines",
         task="time-series forecasting",
         data="half-hourly England & Wales electricity demand (shipped); Jena climate; any CSV",
-        requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"),
+        requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "matplotlib"),
         shipped=("taylor.csv",),
+        entry="recipes.lstm_forecaster_cli",
     ),
     RecipeInfo(
         name="neuron-math",

@@ -1,99 +1,342 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"]
+# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "matplotlib"]
 # ///
 """
 Title: LSTM time-series forecaster, measured against naive baselines
-Description: A recurrent network (LSTM or GRU, optionally bidirectional) reads a window of past
-observations and forecasts one value some steps ahead; it is scored on a later, untouched
-stretch of the series beside two naive forecasts that any model must beat.
+Description: A recurrent network (LSTM or GRU, optionally bidirectional) reads a window of
+past observations and forecasts one value some steps ahead; it is scored on a later,
+untouched stretch of the series beside two naive forecasts that any model must beat.
 
-Run it:
+Run it on the shipped half-hourly electricity demand of England & Wales (taylor.csv beside
+this file, or in the project's datasets/ folder), or on the Jena climate record:
 
-    python -m recipes.lstm_forecaster          # England & Wales electricity demand, half-hourly
-    python -m recipes.lstm_forecaster --cell gru --bidirectional --horizon 4
-    python -m recipes.lstm_forecaster --data full                  # Jena climate, hourly
-    python -m recipes.lstm_forecaster --data datasets/seattle_weather.csv --time-col date \\
-        --target temp_max --features temp_min,precipitation,wind
-    advisor predict runs/lstm-forecaster-<timestamp> --data recent.csv   # the next values
+    python lstm_forecaster.py --epochs 20 --output lstm-run
+    python lstm_forecaster.py --data full                      # Jena climate, hourly
+    python lstm_forecaster.py --data my.csv --target load      # any CSV with a numeric column
 
-Or use it from your own code:
+Or from your own code:
 
-    from recipes import lstm_forecaster as lf
-    series = lf.load_data("my.csv", target="load", time_col="time")
-    config = lf.Config(window=48, horizon=1)
-    prepared = lf.prepare(series, config)
-    model = lf.build_model(prepared.window, prepared.num_features, config,
-                           **prepared.statistics())
-    lf.train(model, prepared, config)
-    print(lf.evaluate(model, prepared))      # model, persistence and seasonal naive
+    series = load_data("my.csv", target="load", time_col="time")
+    config = Config(window=48, horizon=1)
+    prepared = prepare(series, config)
+    model = build_model(prepared.window, prepared.num_features, config,
+                        **prepared.statistics())
+    train(model, prepared, config)
+    print(evaluate(model, prepared))      # the model, persistence and seasonal naive
 
-Outputs (in --output, default runs/lstm-forecaster-<timestamp>/): model.keras (takes raw
-windows, returns forecasts in the target's units), history.csv, training_curves.png,
-forecast.png and metrics.json (written last: its presence means the run finished).
+How it compares with the TensorFlow tutorial's LSTM, epoch for epoch: benchmarks/results.md.
 """
-
-from __future__ import annotations
-
-import math
-import os
-import sys
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
-
-from recipes import common, data, engine
-
-NAME = "lstm-forecaster"
 
 """
 ## Setup
-
-Hyperparameters live in one place. The network forecasts the *change* from the last
-observed value rather than the value itself: most of a series' next value is its current
-one, and a network that must only learn the change starts from persistence instead of
-from nothing. On the shipped demand series the defaults (LSTM(32), a one-day window, Adam
-at 3e-3, up to 20 epochs) reach a test MAE of 265-300 MW half an hour ahead, against 640 MW
-for persistence and 465 MW for the same half-hour one week earlier; Adam's usual 1e-3
-needed more epochs for the same.
-
-Left at None, the window is one day of observations (at least 24 steps) and the season of
-the seasonal-naive baseline is a day or a week, whichever forecasts the training part
-better. XLA (`--jit`) is on by default, on a CPU too: on a 2-core CPU it made an epoch of
-the default LSTM about 1.6 times faster (the engine still turns it off under --seed, for
-deterministic results).
 """
 
-JIT_ON_CPU = True
+import argparse
+import json
+import math
+import os
+import sys
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# TensorFlow's C++ start-up chatter (CUDA probes on machines without a GPU) hides what
+# matters; set TF_CPP_MIN_LOG_LEVEL=0 to see it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+NAME = "lstm-forecaster"
 CELLS = ("lstm", "gru")
 MIN_WINDOW = 24
 
 
+class RecipeError(Exception):
+    """A mistake the user can fix: one line, and a hint saying how."""
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: int = 1):
+        super().__init__(message)
+        self.message, self.hint, self.exit_code = message, hint, exit_code
+
+
 @dataclass
 class Config:
-    window: int | None = None  # input steps; None: one day of observations, at least 24
-    horizon: int = 1  # forecast this many steps after the last input
-    season: int | None = None  # seasonal-naive lag in steps; None: a day or a week
-    cell: str = "lstm"
-    bidirectional: bool = False
-    units: int = 32
-    epochs: int = 20
-    batch_size: int = 64
-    learning_rate: float = 3e-3
-    patience: int = 5  # stop after this many epochs without a better validation loss
-    train_fraction: float = 0.7  # then validation and test in time order, 15% each
-    val_fraction: float = 0.15
-    max_train_windows: int | None = None  # train on the most recent N windows only
-    seed: int | None = None
-    jit_compile: bool | str = "auto"
+    """The hyperparameters. Left at None, the window is one day of observations (at least
+    24 steps) and the season of the seasonal-naive baseline is a day or a week, whichever
+    forecasts the training part better."""
+
+    window: int | None = field(default=None, metadata={
+        "help": "input steps (default: one day of observations, at least 24)"})
+    horizon: int = field(default=1, metadata={
+        "help": "forecast this many steps after the last input"})
+    season: int | None = field(default=None, metadata={
+        "help": "seasonal-naive lag in steps (default: a day or a week, whichever forecasts "
+                "the training part better)"})
+    cell: str = field(default="lstm", metadata={"help": "recurrent layer: lstm or gru"})
+    bidirectional: bool = field(default=False, metadata={
+        "help": "read each window forwards and backwards"})
+    units: int = field(default=32, metadata={"help": "size of the recurrent layer"})
+    epochs: int = field(default=20, metadata={"help": "at most this many passes"})
+    batch_size: int = field(default=64, metadata={"help": "windows per gradient step"})
+    # Adam's usual 1e-3 needs more epochs for the same error.
+    learning_rate: float = field(default=3e-3, metadata={"help": "Adam's learning rate"})
+    patience: int = field(default=5, metadata={
+        "help": "stop after this many epochs without a better validation loss"})
+    train_fraction: float = field(default=0.7, metadata={
+        "help": "share of the forecast targets that train, in time order"})
+    val_fraction: float = field(default=0.15, metadata={
+        "help": "share that validates (the rest tests)"})
+    max_train_windows: int | None = field(default=None, metadata={
+        "help": "train on the most recent N training windows only (quick runs)"})
+    seed: int | None = field(default=None, metadata={
+        "help": "seed of the weights and the shuffle (default: not seeded)"})
+    # XLA made an epoch faster on a CPU too (benchmarks/results.md); it is not deterministic.
+    jit_compile: bool | str = field(default="auto", metadata={
+        "help": "XLA-compile the training step"})
 
 
 """
 ## Prepare the data
 
+A series is numeric columns in time order, the target first. The shipped sample is Taylor's
+(2003) half-hourly electricity demand for England and Wales; `full` is the Jena climate
+record (one row every 10 minutes, forecast hourly) that keras.io's weather example uses.
+No sha256 of that archive is published, so the download is checked against its published
+size and its CSV's columns and length instead.
+"""
+
+SAMPLE = ("taylor.csv", "timestamp", "demand_mw", "%Y-%m-%d %H:%M:%S")
+JENA_ORIGIN = ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+               "jena_climate_2009_2016.csv.zip")
+JENA_BYTES = 13_568_290
+JENA_CSV = "jena_climate_2009_2016.csv"
+JENA_COLUMNS = ["Date Time", "p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", "rh (%)",
+                "VPmax (mbar)", "VPact (mbar)", "VPdef (mbar)", "sh (g/kg)", "H2OC (mmol/mol)",
+                "rho (g/m**3)", "wv (m/s)", "max. wv (m/s)", "wd (deg)"]
+JENA_MIN_ROWS = 420_000
+JENA = ("Date Time", "T (degC)", "%d.%m.%Y %H:%M:%S")
+
+
+@dataclass
+class Series:
+    """Numeric columns in time order, the target column first."""
+
+    frame: pd.DataFrame
+    target: str
+    source: str
+    times: pd.DatetimeIndex | None = None  # None: the rows are in time order
+    notes: list[str] = field(default_factory=list)
+    time_col: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns)
+
+    @property
+    def step(self):
+        """The typical spacing of the observations (a pandas.Timedelta), or None."""
+        if self.times is None or len(self.times) < 2:
+            return None
+        return (self.times[1:] - self.times[:-1]).median()
+
+    def every(self, n: int) -> "Series":
+        """Keeps every n-th observation (hourly from 10-minute data with n=6)."""
+        if n == 1:
+            return self
+        times = None if self.times is None else self.times[::n]
+        return Series(self.frame.iloc[::n].reset_index(drop=True), self.target, self.source,
+                      times, list(self.notes), self.time_col)
+
+
+def find_file(name: str) -> Path:
+    """A shipped data file: beside this file, or in the project's datasets/ folder."""
+    here = Path(__file__).resolve().parent
+    for folder in (here, here / "datasets", here.parent / "datasets", Path.cwd()):
+        if (folder / name).is_file():
+            return folder / name
+    raise RecipeError(f"the shipped sample {name} is missing",
+                      hint=f"put {name} beside {Path(__file__).name}, or give --data a CSV")
+
+
+def read_csv(path, what: str = "--data") -> pd.DataFrame:
+    """A user's CSV; every way it can be unreadable is one clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"{what} {path}: no such file", hint="check the path")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path} is not UTF-8 text",
+                          hint="re-save it as UTF-8 (for example with iconv -t utf-8)") from None
+    except pd.errors.EmptyDataError:
+        raise RecipeError(f"{path} is empty",
+                          hint="give a CSV file with a header row and data") from None
+    except (pd.errors.ParserError, ValueError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise RecipeError(f"{path} is not a valid CSV ({reason})",
+                          hint="check the delimiter and quoting") from None
+    if frame.empty:
+        raise RecipeError(f"{path} has a header but no rows", hint="add data rows")
+    return frame
+
+
+def load_jena() -> pd.DataFrame:
+    import zipfile
+
+    try:
+        path = Path(keras.utils.get_file(Path(JENA_ORIGIN).name, origin=JENA_ORIGIN,
+                                         cache_subdir="datasets"))
+    except Exception as error:  # no network, a proxy, a refused connection
+        reason = " ".join(str(error).split())[:100]
+        raise RecipeError(f"could not download the Jena climate data ({reason})",
+                          hint="use --data sample (shipped), or connect to the internet "
+                               "once: the download is cached") from None
+    problem = None
+    if path.stat().st_size != JENA_BYTES:
+        problem = f"it is {path.stat().st_size} bytes, not {JENA_BYTES}"
+    else:
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open(JENA_CSV) as handle:
+                frame = pd.read_csv(handle)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+            problem = f"it cannot be read ({type(error).__name__})"
+        else:
+            if list(frame.columns) != JENA_COLUMNS:
+                problem = "its CSV has other columns than the Jena climate record"
+            elif len(frame) < JENA_MIN_ROWS:
+                problem = f"its CSV has {len(frame)} rows, fewer than {JENA_MIN_ROWS}"
+    if problem:
+        path.unlink(missing_ok=True)
+        raise RecipeError(f"the downloaded Jena climate archive failed its check: {problem}",
+                          hint="run again to download it anew")
+    # The record marks a few broken wind readings as -9999; calm (0 m/s) is the usual repair.
+    for column in ("wv (m/s)", "max. wv (m/s)"):
+        frame.loc[frame[column] < -1000, column] = 0.0
+    return frame
+
+
+def load_data(source: str = "sample", *, target: str | None = None,
+              time_col: str | None = None, features=None, every: int | None = None) -> Series:
+    """The shipped demand series, the Jena climate record (hourly) or a CSV.
+
+    `features` names the input columns besides the target (or "all" numeric ones); by
+    default the target alone is used."""
+    time_format = None
+    if source == "sample":
+        name, default_time, default_target, time_format = SAMPLE
+        frame, label = read_csv(find_file(name)), "sample:taylor"
+    elif source == "full":
+        (default_time, default_target, time_format), frame = JENA, load_jena()
+        label = "full:jena-climate"
+    else:
+        frame, label, default_time, default_target = read_csv(source), str(source), None, None
+    series = series_from_frame(frame, target=target or default_target,
+                               time_col=time_col or default_time, features=features,
+                               source=label, time_format=time_format)
+    if every is None:
+        every = 6 if source == "full" else 1  # Jena: 10-minute rows, forecast hourly
+    return series.every(every)
+
+
+def _columns_hint(frame) -> str:
+    names = ", ".join(repr(str(c)) for c in list(frame.columns)[:12])
+    return names + ("" if len(frame.columns) <= 12 else f" and {len(frame.columns) - 12} more")
+
+
+def _times(frame, time_col: str, source: str, time_format: str | None):
+    if time_col not in frame.columns:
+        raise RecipeError(f"{source} has no column {time_col!r} for --time-col",
+                          hint=f"its columns are {_columns_hint(frame)}; or leave "
+                               "--time-col out to take the rows in file order")
+    raw = frame.pop(time_col)
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_datetime64_any_dtype(raw):
+        raise RecipeError(f"{source}: column {time_col!r} holds numbers, not dates/times",
+                          hint="give the column of timestamps with --time-col, or leave "
+                               "it out to take the rows in file order")
+    with warnings.catch_warnings():  # "could not infer format": each row parsed alone
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = pd.to_datetime(raw, format=time_format, errors="coerce")
+    if parsed.isna().any():
+        row = int(parsed.isna().to_numpy().argmax())
+        raise RecipeError(f"{source}: column {time_col!r} is not a date/time column "
+                          f"({raw.iloc[row]!r} in data row {row + 1})",
+                          hint="give the column of timestamps with --time-col, or leave "
+                               "it out to take the rows in file order")
+    return parsed
+
+
+def _numeric(frame, name: str, source: str) -> pd.Series:
+    column = frame[name]
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() & column.notna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise RecipeError(f"{source}: column {name!r} is not numeric "
+                          f"({column.iloc[row]!r} in data row {row + 1})",
+                          hint="forecast a numeric column, or leave this one out of --features")
+    if values.isna().any():
+        row = int(values.isna().to_numpy().argmax())
+        raise RecipeError(f"{source}: column {name!r} has {int(values.isna().sum())} "
+                          f"missing values (the first in data row {row + 1})",
+                          hint="fill or drop the gaps first, for example with pandas' "
+                               "DataFrame.interpolate()")
+    if not np.isfinite(values.to_numpy(dtype=float)).all():
+        raise RecipeError(f"{source}: column {name!r} holds infinite values",
+                          hint="replace them before training")
+    return values.astype("float64")
+
+
+def series_from_frame(frame, *, target: str | None, time_col: str | None, features,
+                      source: str, time_format: str | None = None) -> Series:
+    """Checks and orders a DataFrame into a Series; every problem is one RecipeError."""
+    frame = frame.copy()
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    notes, times = [], None
+    if time_col is not None:
+        parsed = _times(frame, time_col, source, time_format)
+        if not parsed.is_monotonic_increasing:
+            order = np.argsort(parsed.to_numpy(), kind="stable")
+            frame, parsed = frame.iloc[order], parsed.iloc[order]
+            notes.append(f"rows were not in time order; sorted them by {time_col!r}")
+        times = pd.DatetimeIndex(parsed.to_numpy())
+        frame = frame.reset_index(drop=True)
+    if target is None:
+        candidates = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        if len(candidates) != 1:
+            raise RecipeError(f"{source}: say which column to forecast",
+                              hint=f"add --target NAME; the columns are {_columns_hint(frame)}")
+        target = candidates[0]
+    if target not in frame.columns:
+        raise RecipeError(f"{source} has no column {target!r} for --target",
+                          hint=f"its columns are {_columns_hint(frame)}")
+    if features is None:
+        names = [target]
+    elif isinstance(features, str) and features == "all":
+        names = [target] + [c for c in frame.columns
+                            if c != target and pd.api.types.is_numeric_dtype(frame[c])]
+        skipped = [c for c in frame.columns if c not in names]
+        if skipped:
+            notes.append("--features all leaves out the non-numeric columns "
+                         + ", ".join(repr(c) for c in skipped))
+    else:
+        names = [target] + [c for c in features if c != target]
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise RecipeError(f"{source} has no column {missing[0]!r} for --features",
+                              hint=f"its columns are {_columns_hint(frame)}")
+    if len(set(names)) != len(names):
+        raise RecipeError("--features names a column twice", hint="name each column once")
+    values = pd.DataFrame({name: _numeric(frame, name, source) for name in names})
+    if len(values) < 2:
+        raise RecipeError(f"{source} has {len(values)} row", hint="give a longer series")
+    return Series(values, target, source, times, notes, time_col)
+
+
+"""
 The series is cut in time order: the first 70% of the forecast targets train the network,
 the next 15% validate it, the last 15% test it. Nothing is shuffled across the cuts, and
 the normalisation statistics come from the training part alone, so no number from the
@@ -103,17 +346,7 @@ older data: that is what a forecaster sees in use.
 """
 
 
-def load_data(source: str = "sample", *, target: str | None = None,
-              time_col: str | None = None, features: Sequence[str] | str | None = None,
-              every: int | None = None) -> data.Series:
-    """The shipped demand series, the Jena climate record (hourly) or a CSV."""
-    series = data.load_series(source, target=target, time_col=time_col, features=features)
-    if every is None:
-        every = 6 if source == "full" else 1  # Jena: 10-minute rows, forecast hourly
-    return series.every(every)
-
-
-def steps_per(series: data.Series, period: str) -> int | None:
+def steps_per(series: Series, period: str) -> int | None:
     """How many observations make a day or a week, when the timestamps say."""
     step = series.step
     if step is None or step.total_seconds() <= 0:
@@ -133,7 +366,7 @@ class Prepared:
     season: int  # the seasonal-naive lag actually used (a whole number of seasons >= horizon)
     season_steps: int
     bounds: dict  # split -> (first target row, last target row + 1)
-    series: data.Series
+    series: Series
     max_train_windows: int | None = None
 
     @property
@@ -149,15 +382,14 @@ class Prepared:
 
     def statistics(self) -> dict:
         """Normalisation statistics from the training part only."""
-        train_end = self.bounds["train"][1]
-        seen = self.values[:train_end]
+        seen = self.values[:self.bounds["train"][1]]
         rows = self.rows("train")
         change = self.target[rows] - self.target[rows - self.horizon]
         return {"mean": seen.mean(axis=0), "variance": np.maximum(seen.var(axis=0), 1e-12),
                 "change_scale": float(change.std()) or 1.0}
 
 
-def prepare(series: data.Series, config: Config) -> Prepared:
+def prepare(series: Series, config: Config) -> Prepared:
     values = series.frame.to_numpy(dtype="float32")
     target = series.frame[series.target].to_numpy(dtype="float64")
     rows = len(values)
@@ -170,7 +402,7 @@ def prepare(series: data.Series, config: Config) -> Prepared:
     n_val = int(n_targets * config.val_fraction)
     n_test = n_targets - n_train - n_val
     if min(n_train, n_val, n_test) < 1 or n_train < 2:
-        raise common.RecipeError(
+        raise RecipeError(
             f"the series has {rows} rows: too short for a window of {window} and a horizon "
             f"of {horizon} with train, validation and test parts",
             hint=f"give a longer series, or a shorter --window (each part needs windows; "
@@ -182,7 +414,7 @@ def prepare(series: data.Series, config: Config) -> Prepared:
                                                window)
     lag = season * math.ceil(horizon / season)  # never look at values not yet observed
     if lag > bounds["val"][0]:
-        raise common.RecipeError(
+        raise RecipeError(
             f"a season of {season} steps looks back {lag} steps, further than the training "
             f"part reaches ({bounds['val'][0]} rows)",
             hint="choose a shorter --season, or give a longer series")
@@ -208,39 +440,57 @@ def _default_season(target, train_bounds, horizon, day, week, window) -> int:
 
 
 def to_dataset(prepared: Prepared, split: str, batch_size: int, shuffle: bool = False,
-               seed=None):
-    """Windows of raw values and the value `horizon` steps after each, as tf.data."""
-    import keras
+               seed: int | None = None, epoch: tf.Variable | None = None) -> tf.data.Dataset:
+    """Windows of raw values and the value `horizon` steps after each, as tf.data.
 
-    rows = prepared.rows(split)
+    Shuffled, the order of an epoch is a function of (seed, `epoch`) when `epoch` holds the
+    number of the epoch being trained: a resumed run sees the batches an uninterrupted run
+    would have seen. Without it tf.data reshuffles from where the process started."""
     w, h = prepared.window, prepared.horizon
-    first_start = rows[0] - h - w + 1
-    last_start = rows[-1] - h - w + 1
-    return keras.utils.timeseries_dataset_from_array(
-        prepared.values[first_start:last_start + w],
-        targets=prepared.target[rows].astype("float32"),
-        sequence_length=w, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    values = tf.constant(prepared.values)
+    targets = tf.constant(prepared.target.astype("float32"))
+    starts = tf.constant(prepared.rows(split) - h - w + 1, tf.int64)
+    count = int(starts.shape[0])
+    order = tf.data.Dataset.from_tensor_slices(starts)
+    if shuffle and epoch is not None:
+        seed = int(np.random.default_rng().integers(2**31)) if seed is None else seed
+
+        def permutation(_):
+            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+            return tf.data.Dataset.from_tensor_slices(
+                tf.random.experimental.stateless_shuffle(starts, seed=key))
+
+        order = tf.data.Dataset.range(1).flat_map(permutation).apply(
+            tf.data.experimental.assert_cardinality(count))
+    elif shuffle:
+        order = order.shuffle(count, seed=seed)
+    offsets = tf.range(w, dtype=tf.int64)
+    batches = order.batch(batch_size).map(
+        lambda s: (tf.gather(values, s[:, None] + offsets), tf.gather(targets, s + w - 1 + h)),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
 """
 ## Build the model
 
-Everything a forecast needs is inside the model, so model.keras takes raw windows and
-returns values in the target's units: a Normalization layer holding the training part's
-statistics, the recurrent layer, a Dense(1) for the scaled change, and a fixed path that
-picks the last observed target value and adds it back. Stock layers only (no Lambda), so
-the saved model loads with safe_mode on.
+The network forecasts the *change* from the last observed value rather than the value
+itself: most of a series' next value is its current one, and a network that must only learn
+the change starts from persistence instead of from nothing. Everything a forecast needs is
+inside the model, so model.keras takes raw windows and returns values in the target's units:
+a Normalization layer holding the training part's statistics, the recurrent layer, a
+Dense(1) for the scaled change, and a fixed path that picks the last observed target value
+and adds it back. Stock layers only (no Lambda), so the saved model loads with safe_mode on.
 """
 
 
 def build_model(window: int, num_features: int, config: Config | None = None, *,
-                mean=None, variance=None, change_scale: float = 1.0):
-    import keras
-
+                mean=None, variance=None, change_scale: float = 1.0) -> keras.Model:
     config = config or Config()
     if config.cell not in CELLS:
-        raise common.RecipeError(f"unknown cell {config.cell!r}",
-                                 hint=f"choose one of {', '.join(CELLS)}")
+        raise RecipeError(f"unknown cell {config.cell!r}", hint=f"choose one of {', '.join(CELLS)}")
+    if config.seed is not None:
+        keras.utils.set_random_seed(config.seed)  # the initial weights
     mean = np.zeros(num_features) if mean is None else np.asarray(mean, dtype="float64")
     variance = np.ones(num_features) if variance is None else np.asarray(variance, "float64")
 
@@ -252,7 +502,7 @@ def build_model(window: int, num_features: int, config: Config | None = None, *,
         recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{config.cell}")
     x = recurrent(x)
     change = keras.layers.Dense(1, name="scaled_change")(x)
-    # float32 from here on: the level of the series needs every digit under --mixed-precision
+    # float32 from here on: the level of the series needs every digit under mixed precision
     change = keras.layers.Rescaling(change_scale, name="change", dtype="float32")(change)
     last = keras.layers.Cropping1D((window - 1, 0), name="last_step", dtype="float32")(inputs)
     last = keras.layers.Flatten(name="last_values", dtype="float32")(last)
@@ -262,12 +512,10 @@ def build_model(window: int, num_features: int, config: Config | None = None, *,
     pick.set_weights([np.eye(num_features, 1, dtype="float32")])  # the target is column 0
     outputs = keras.layers.Add(name="forecast", dtype="float32")([last, change])
     model = keras.Model(inputs, outputs, name=f"{config.cell}_forecaster")
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=keras.losses.MeanSquaredError(),
-        metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
-        jit_compile=config.jit_compile,
-    )
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss=keras.losses.MeanSquaredError(),
+                  metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
+                  jit_compile=config.jit_compile)
     return model
 
 
@@ -276,87 +524,86 @@ def build_model(window: int, num_features: int, config: Config | None = None, *,
 
 The validation loss jumps from epoch to epoch by a tenth or more on a series this short, so
 the model keeps the weights of its best validation epoch (the test part plays no part in
-that choice) and stops once five epochs bring nothing better. That memory survives
-`--resume`: the best weights so far sit beside the checkpoint, and the best loss and the
-epochs waited are replayed from the training log.
+that choice) and stops once `patience` epochs bring nothing better.
 """
 
 BEST_WEIGHTS = "best-weights.npz"
 
 
-def keep_best(patience: int, store: Path | None = None):
+class KeepBest(keras.callbacks.Callback):
     """Keras' EarlyStopping(restore_best_weights=True) with a memory that outlives the
-    process: the best epoch's weights are also written to `store` (in the checkpoint folder,
-    which goes when training ends), and `resume(history)` rebuilds the rest from the log.
+    process: with a `store`, the best epoch's weights are also written there, and
+    `resume(history)` rebuilds the rest from the log of the epochs before an interruption.
     Unlike EarlyStopping, the best weights are restored also when the epochs run out."""
-    import keras
 
-    class KeepBest(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
+    def __init__(self, patience: int, store: Path | None = None):
+        super().__init__()
+        self.patience, self.store = patience, store
+        self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
 
-        def _judge(self, epoch: int, val_loss: float) -> bool:
-            """Updates the memory with one epoch's validation loss; True when it is the best."""
-            if val_loss < self.best:
-                self.best, self.best_epoch, self.wait = val_loss, epoch, 0
-                return True
-            self.wait += 1
-            return False
+    def _judge(self, epoch: int, val_loss: float) -> bool:
+        """Updates the memory with one epoch's validation loss; True when it is the best."""
+        if val_loss < self.best:
+            self.best, self.best_epoch, self.wait = val_loss, epoch, 0
+            return True
+        self.wait += 1
+        return False
 
-        def on_epoch_end(self, epoch, logs=None):
-            if self._judge(epoch, float((logs or {}).get("val_loss", math.inf))):
-                self.best_weights = self.model.get_weights()
-                if store is not None:
-                    partial = store.with_name(store.name + ".partial.npz")
-                    np.savez(partial, *self.best_weights, epoch=epoch)
-                    os.replace(partial, store)
-            if self.wait >= patience:
-                self.model.stop_training = True
+    def on_epoch_end(self, epoch, logs=None):
+        if self._judge(epoch, float((logs or {}).get("val_loss", math.inf))):
+            self.best_weights = self.model.get_weights()
+            if self.store is not None:
+                partial = self.store.with_name(self.store.name + ".partial.npz")
+                np.savez(partial, *self.best_weights, epoch=epoch)
+                os.replace(partial, self.store)
+        if self.wait >= self.patience:
+            self.model.stop_training = True
 
-        def on_train_end(self, logs=None):
-            if self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
-        def resume(self, history):
-            """Replays the logged epochs (engine.fit calls this on --resume)."""
-            losses = history.get("val_loss", [])
-            for epoch, loss in enumerate(losses):
-                self._judge(epoch, loss)
-            if self.best_epoch == len(losses) - 1:  # the checkpoint holds the best epoch
-                self.best_weights = self.model.get_weights()
-            elif store is not None and store.is_file():
-                with np.load(store) as saved:
-                    if int(saved["epoch"]) == self.best_epoch:
-                        self.best_weights = [saved[f"arr_{i}"]
-                                             for i in range(len(saved.files) - 1)]
-            if self.wait >= patience:  # it had stopped before the interruption
-                self.model.stop_training = True
-
-    return KeepBest()
+    def resume(self, history):
+        """Replays the logged epochs of an interrupted run."""
+        losses = history.get("val_loss", [])
+        for epoch, loss in enumerate(losses):
+            self._judge(epoch, loss)
+        if self.best_epoch == len(losses) - 1:  # the checkpoint holds the best epoch
+            self.best_weights = self.model.get_weights()
+        elif self.store is not None and self.store.is_file():
+            with np.load(self.store) as saved:
+                if int(saved["epoch"]) == self.best_epoch:
+                    self.best_weights = [saved[f"arr_{i}"] for i in range(len(saved.files) - 1)]
+        if self.wait >= self.patience:  # it had stopped before the interruption
+            self.model.stop_training = True
 
 
+class EpochKey(keras.callbacks.Callback):
+    """Holds the number of the epoch being trained, a resumed run's first included."""
 
-def train(model, prepared: Prepared, config: Config, verbose: int = 1,
-          run: common.RunDir | None = None) -> dict[str, list[float]]:
+    def __init__(self):
+        super().__init__()
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch.assign(epoch)
+
+
+def train(model: keras.Model, prepared: Prepared, config: Config, callbacks=(),
+          verbose: int = 1) -> dict[str, list[float]]:
     """Fits on the training windows, watching the validation windows; returns the history.
 
-    The model keeps the weights of its best epoch on the validation windows, and stops
-    after `config.patience` epochs without improvement.
-    """
-    train_ds = to_dataset(prepared, "train", config.batch_size, shuffle=True, seed=config.seed)
+    The model ends with the weights of its best epoch on the validation windows. Give a
+    `KeepBest` among `callbacks` to keep its memory elsewhere; else one is made here."""
+    key = EpochKey()
+    train_ds = to_dataset(prepared, "train", config.batch_size, shuffle=True, seed=config.seed,
+                          epoch=key.epoch)
     val_ds = to_dataset(prepared, "val", 1024)
-    if run is not None:
-        store = run.file(engine.CHECKPOINT_DIR) / BEST_WEIGHTS
-        store.parent.mkdir(parents=True, exist_ok=True)
-        best = keep_best(config.patience, store)
-        return engine.fit(model, train_ds, run=run, epochs=config.epochs,
-                          validation_data=val_ds, verbose=verbose, shuffle=False,
-                          callbacks=[best])
-    with common.progress_to_stderr():
-        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                            verbose=verbose, shuffle=False,  # the windows are shuffled
-                            callbacks=[keep_best(config.patience)])
+    callbacks = [key, *callbacks]
+    if not any(isinstance(c, KeepBest) for c in callbacks):
+        callbacks.append(KeepBest(config.patience))
+    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                        verbose=verbose, callbacks=callbacks, shuffle=False)  # shuffled above
     return history.history
 
 
@@ -369,7 +616,7 @@ before the target; with a horizon longer than the season, whole seasons further 
 """
 
 
-def predict(model, prepared: Prepared, split: str = "test") -> np.ndarray:
+def predict(model: keras.Model, prepared: Prepared, split: str = "test") -> np.ndarray:
     return model.predict(to_dataset(prepared, split, 1024), verbose=0).reshape(-1)
 
 
@@ -379,19 +626,22 @@ def baselines(prepared: Prepared, split: str = "test") -> dict[str, np.ndarray]:
             "seasonal_naive": prepared.target[rows - prepared.season]}
 
 
-def _scores(actual, forecast) -> dict[str, float]:
-    scores = common.regression_metrics(actual, forecast)
-    return {"mae": scores["mae"], "rmse": scores["rmse"], "r2": scores["r2"]}
+def scores(actual, forecast) -> dict[str, float]:
+    actual = np.asarray(actual, dtype="float64").reshape(-1)
+    error = np.asarray(forecast, dtype="float64").reshape(-1) - actual
+    total = float(((actual - actual.mean()) ** 2).sum())
+    return {"mae": float(np.abs(error).mean()), "rmse": float(np.sqrt((error ** 2).mean())),
+            "r2": 1.0 - float((error ** 2).sum()) / total if total > 0 else float("nan")}
 
 
-def evaluate(model, prepared: Prepared, split: str = "test", *,
+def evaluate(model: keras.Model, prepared: Prepared, split: str = "test", *,
              forecast: np.ndarray | None = None) -> dict:
     """MAE, RMSE and R^2 of the model and of each baseline on one split's windows."""
     actual = prepared.target[prepared.rows(split)]
     forecast = predict(model, prepared, split) if forecast is None else forecast
-    result = {"model": _scores(actual, forecast)}
+    result = {"model": scores(actual, forecast)}
     for name, values in baselines(prepared, split).items():
-        result[name] = _scores(actual, values)
+        result[name] = scores(actual, values)
     result["windows"] = int(len(actual))
     return result
 
@@ -427,230 +677,96 @@ def plot_forecast(prepared: Prepared, forecast: np.ndarray, split: str = "test",
     return fig
 
 
-def print_scores(title: str, test: dict, as_json: bool, full: dict) -> None:
-    if as_json:
-        common.print_metrics(title, test, as_json=True, full=full)
-        return
-    from rich.console import Console
-    from rich.table import Table
+def report(model: keras.Model, prepared: Prepared, history: dict, config: Config
+           ) -> tuple[dict, dict]:
+    """What a finished run keeps: (metrics, {file name: keras model or matplotlib figure})."""
+    series, times = prepared.series, prepared.series.times
+    forecast = predict(model, prepared, "test")
+    metrics = {
+        "recipe": NAME,
+        "data": series.source,
+        "target": series.target,
+        "features": series.columns,
+        "time_column": series.time_col,
+        "rows": int(len(prepared.values)),
+        "step": str(series.step) if series.step is not None else None,
+        "window": prepared.window,
+        "horizon": prepared.horizon,
+        "season": prepared.season_steps,
+        "splits": {name: {"windows": int(len(prepared.rows(name))),
+                          "from": str(times[lo]) if times is not None else int(lo),
+                          "to": str(times[hi - 1]) if times is not None else int(hi - 1)}
+                   for name, (lo, hi) in prepared.bounds.items()},
+        "cell": config.cell,
+        "bidirectional": config.bidirectional,
+        "units": config.units,
+        "epochs": config.epochs,
+        "epochs_run": len(history.get("loss", [])),
+        "best_epoch": int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss")
+        else None,
+        "batch_size": config.batch_size,
+        "learning_rate": config.learning_rate,
+        "parameters": int(model.count_params()),
+        "seed": config.seed,
+        "config": asdict(config),
+        "validation": evaluate(model, prepared, "val"),
+        "test": evaluate(model, prepared, "test", forecast=forecast),
+    }
+    return metrics, {"model.keras": model, "forecast.png": plot_forecast(prepared, forecast)}
 
-    table = Table(title=title)
-    for column in ("forecast", "MAE", "RMSE", "R2"):
-        table.add_column(column, justify="left" if column == "forecast" else "right")
+
+"""
+## Run it
+"""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=program(), description="Forecast a series with an LSTM and score it beside "
+                                    "persistence and seasonal naive.")
+    parser.add_argument("--data", default="sample", help="'sample', 'full' or a CSV path")
+    parser.add_argument("--target", default=None, help="the column to forecast in a CSV")
+    parser.add_argument("--epochs", type=int, default=Config.epochs)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--output", type=Path, default=Path("lstm-forecaster-run"))
+    args = parser.parse_args(argv)
+    try:
+        if args.epochs < 1:
+            raise RecipeError(f"--epochs {args.epochs} is not a positive number",
+                              hint="give --epochs 1 or more")
+        series = load_data(args.data, target=args.target)
+        config = Config(epochs=args.epochs, seed=args.seed,
+                        jit_compile=False if args.seed is not None else "auto")
+        prepared = prepare(series, config)
+        model = build_model(prepared.window, prepared.num_features, config,
+                            **prepared.statistics())
+        history = train(model, prepared, config, verbose=2)
+        metrics, files = report(model, prepared, history, config)
+    except RecipeError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
+        return error.exit_code
+    args.output.mkdir(parents=True, exist_ok=True)
+    for name, value in files.items():
+        if isinstance(value, keras.Model):
+            value.save(args.output / name)
+        else:
+            value.savefig(args.output / name, dpi=110, bbox_inches="tight")
+    (args.output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
     for name in ("model", "persistence", "seasonal_naive"):
-        scores = test[name]
-        table.add_row(name.replace("_", " "), f"{scores['mae']:.4g}", f"{scores['rmse']:.4g}",
-                      f"{scores['r2']:.4f}")
-    Console().print(table)
-
-
-"""
-## Forecast from recent history
-
-A finished run forecasts from a CSV of recent observations: model.keras holds the window
-length, the normalisation and the way back to the target's units; metrics.json names the
-columns, the time column, the time step and the horizon. The window ending at the last row
-forecasts `horizon` steps ahead; the windows ending one, two, ... rows earlier forecast the
-steps between, so the answer holds every step not yet observed up to the horizon (as many
-as the history has windows for).
-"""
-
-# Runs written before metrics.json recorded their time column used the source's default.
-DEFAULT_TIME_COLUMNS = {"sample:taylor": data.SERIES["sample"][1],
-                        "full:jena-climate": data.SERIES["full"][1]}
-
-
-def duration(step) -> str:
-    """A time step in words: "30 min", "1 h", "7 days"."""
-    seconds = step.total_seconds()
-    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
-        if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
-            return f"{count} {'day' if unit == 'days' and count == 1 else unit}"
-    return str(step)
-
-
-def predict_run(run_dir: Path, source: str):
-    """`advisor predict`: the forecasts following the history in the CSV `source`, one row
-    per step ahead (with its time, when the run had a time column), in the target's units."""
-    import pandas as pd
-
-    metrics, model = common.load_finished_run(run_dir, NAME)
-    window = int(model.input_shape[1])
-    horizon = int(metrics["horizon"])
-    columns = [str(c) for c in metrics["features"]]  # the target first
-    time_col = metrics.get("time_column", DEFAULT_TIME_COLUMNS.get(metrics.get("data")))
-    step = pd.Timedelta(metrics["step"]) if metrics.get("step") else None
-    frame = data.read_csv(source)
-    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
-    needed = ([time_col] if time_col else []) + columns
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise common.RecipeError(f"{source} has no column {missing[0]!r}",
-                                 hint="give recent history with the columns the run was "
-                                      f"trained on: {', '.join(needed)}")
-    if int(model.input_shape[2]) != len(columns):
-        raise common.RecipeError(f"{run_dir}: the model reads {model.input_shape[2]} columns, "
-                                 f"metrics.json names {len(columns)}",
-                                 hint="the run directory is damaged; copy it again whole")
-    every = f", one row every {duration(step)}" if step is not None else ""
-    if len(frame) < window:
-        raise common.RecipeError(
-            f"{source} has {len(frame)} row(s) of history; the model needs at least {window} "
-            "(one window)", hint=f"give the last {window} or more observations{every}")
-    series = data.series_from_frame(frame[needed], target=columns[0], time_col=time_col,
-                                    features=columns[1:], source=str(source))
-    for note in series.notes:
-        print(f"note: {note}", file=sys.stderr)
-    if step is not None and series.step is not None and series.step != step:
-        raise common.RecipeError(f"{source} has one row every {duration(series.step)}; the "
-                                 f"model was trained on one every {duration(step)}",
-                                 hint=f"give the history at the model's step{every}")
-    values = series.frame.to_numpy(dtype="float32")
-    rows = len(values)
-    ends = range(max(window - 1, rows - horizon), rows)  # windows whose target is still ahead
-    windows = np.stack([values[end - window + 1:end + 1] for end in ends])
-    forecast = model.predict(windows, verbose=0).reshape(-1)
-    ahead = [end + horizon - (rows - 1) for end in ends]
-    table = {}
-    if series.times is not None and step is not None:
-        times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
-        stamps = series.times.append(times)
-        daily = bool((stamps == stamps.normalize()).all())  # dates without a time of day
-        table[time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
-    table["steps_ahead"] = ahead
-    table["forecast"] = forecast  # float32, as the model computes it
-    return pd.DataFrame(table)
-
-
-"""
-## Command line
-"""
-
-
-def _columns(text: str) -> list[str] | str:
-    return "all" if text == "all" else [c.strip() for c in text.split(",") if c.strip()]
-
-
-def parse_args(argv: Sequence[str] | None):
-    defaults = Config()
-    parser = common.make_parser(
-        NAME, "Forecast a time series with an LSTM (or GRU) and compare it with persistence "
-              "and seasonal-naive forecasts on the same test windows.",
-        data_help="'sample' (half-hourly England & Wales electricity demand, shipped), 'full' "
-                  "(Jena climate 2009-2016, downloaded once, forecast hourly) or a CSV PATH",
-        epochs=defaults.epochs, batch_size=defaults.batch_size)
-    group = parser.add_argument_group("series")
-    group.add_argument("--target", default=None,
-                       help="column to forecast (default: demand_mw for the sample, T (degC) "
-                            "for full, the only numeric column of a CSV)")
-    group.add_argument("--time-col", default=None,
-                       help="column of timestamps (default: the sample's and Jena's own; "
-                            "none for a CSV, whose rows are then taken in file order)")
-    group.add_argument("--features", type=_columns, default=None, metavar="COL,COL|all",
-                       help="more input columns beside the target (multivariate), or 'all' "
-                            "numeric ones (default: the target alone)")
-    group.add_argument("--every", type=common.positive_int, default=None, metavar="N",
-                       help="keep every N-th row (default: 6 for full, i.e. hourly; else 1)")
-    group.add_argument("--window", type=common.positive_int, default=None,
-                       help="input steps (default: one day of observations, at least 24)")
-    group.add_argument("--horizon", type=common.positive_int, default=defaults.horizon,
-                       help="forecast this many steps after the last input")
-    group.add_argument("--season", type=common.positive_int, default=None,
-                       help="seasonal-naive lag in steps (default: a day or a week, whichever "
-                            "forecasts the training part better)")
-    group.add_argument("--max-windows", type=common.positive_int, default=None, metavar="N",
-                       help="train on the most recent N training windows only (quick runs)")
-    model_group = parser.add_argument_group("model")
-    model_group.add_argument("--cell", choices=CELLS, default=defaults.cell,
-                             help="recurrent layer")
-    model_group.add_argument("--bidirectional", action="store_true",
-                             help="read each window forwards and backwards")
-    model_group.add_argument("--units", type=common.positive_int, default=defaults.units,
-                             help="size of the recurrent layer")
-    model_group.add_argument("--learning-rate", type=common.positive_float,
-                             default=defaults.learning_rate, help="Adam's learning rate")
-    engine.add_options(parser, jit_on_cpu=JIT_ON_CPU)
-    return engine.parse(parser, argv)
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    args = parse_args(argv)
-    series = load_data(args.data, target=args.target, time_col=args.time_col,
-                       features=args.features, every=args.every)
-    for note in series.notes:
-        print(f"note: {note}", file=sys.stderr)
-    setup = engine.setup(args)  # strategy first, then seed, precision, XLA
-    config = Config(window=args.window, horizon=args.horizon, season=args.season,
-                    cell=args.cell, bidirectional=args.bidirectional, units=args.units,
-                    epochs=args.epochs, batch_size=setup.global_batch(args.batch_size),
-                    learning_rate=args.learning_rate, max_train_windows=args.max_windows,
-                    seed=args.seed, jit_compile=setup.jit_compile)
-    prepared = prepare(series, config)
-
-    output = setup.output_dir(args.output)
-    with common.open_run_dir(output, NAME, resume=args.resume is not None) as run:
-        engine.save_run_options(run, args._argv)
-        with setup.scope():
-            model = build_model(prepared.window, prepared.num_features, config,
-                                **prepared.statistics())
-        started = time.perf_counter()
-        history = train(model, prepared, config, verbose=0 if args.quiet else 1, run=run)
-        seconds = time.perf_counter() - started
-        forecast = predict(model, prepared, "test")
-        test = evaluate(model, prepared, "test", forecast=forecast)
-
-        times = series.times
-        metrics = {
-            "recipe": NAME,
-            "data": series.source,
-            "target": series.target,
-            "features": series.columns,
-            "time_column": series.time_col,
-            "rows": int(len(prepared.values)),
-            "step": str(series.step) if series.step is not None else None,
-            "window": prepared.window,
-            "horizon": prepared.horizon,
-            "season": prepared.season_steps,
-            "splits": {name: {"windows": int(len(prepared.rows(name))),
-                              "from": str(times[lo]) if times is not None else int(lo),
-                              "to": str(times[hi - 1]) if times is not None else int(hi - 1)}
-                       for name, (lo, hi) in prepared.bounds.items()},
-            "cell": config.cell,
-            "bidirectional": config.bidirectional,
-            "units": config.units,
-            "epochs": config.epochs,
-            "epochs_run": len(history.get("loss", [])),
-            "best_epoch": int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss")
-            else None,
-            "batch_size": config.batch_size,
-            "learning_rate": config.learning_rate,
-            "parameters": int(model.count_params()),
-            "seed": config.seed,
-            "engine": setup.describe(),
-            "seconds": round(seconds, 3),
-            "validation": evaluate(model, prepared, "val"),
-            "test": test,
-        }
-        run.save_model(model)
-        run.write_history(history)
-        run.save_figure(common.plot_history(history), "training_curves.png")
-        run.save_figure(plot_forecast(prepared, forecast), "forecast.png")
-        engine.finish(run)
-        run.write_json("metrics.json", metrics)
-    setup.cleanup(run)  # a worker that is not the chief keeps nothing
-
-    print_scores(f"{NAME} test ({series.source}, {series.target}, {prepared.horizon} step(s) "
-                 "ahead)", test, args.json, metrics)
-    if not args.json:
-        where = (f"{run.path}/ (model.keras, history.csv, training_curves.png, forecast.png, "
-                 "metrics.json)" if setup.is_chief else "nothing (the chief worker writes the run)")
-        print(f"wrote {where}", file=sys.stderr)
+        test = metrics["test"][name]
+        print(f"{name:>15}: MAE {test['mae']:.4g}  RMSE {test['rmse']:.4g}  R2 {test['r2']:.4f}")
+    print(f"wrote {args.output}/ (model.keras, forecast.png, metrics.json)")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return common.run_cli(_main, argv)
+def program() -> str:
+    """How this file was run, for its usage line."""
+    spec = globals().get("__spec__")
+    if spec is not None and spec.parent:
+        return f"python -m {spec.name}"
+    return f"python {Path(__file__).name}"
 
 
 if __name__ == "__main__":
