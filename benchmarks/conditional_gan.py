@@ -102,11 +102,11 @@ def measure_speed(rounds: int, steps: int, batch_size: int, with_jit: bool) -> d
 # --------------------------------------------------------------------------
 
 def measure_recipe_quality(source: str, dataset: str, minutes: float) -> dict:
-    from recipes import conditional_gan as cgan
+    from recipes import conditional_gan_cli
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        code = cgan.main(["--data", source, "--dataset", dataset, "--epochs", "1000",
+        code = conditional_gan_cli.main(["--data", source, "--dataset", dataset, "--epochs", "1000",
                           "--max-minutes", str(minutes), "--output", str(out), "--quiet",
                           "--json"])
         if code != 0:

@@ -174,8 +174,8 @@ def _profile_csv(rows: int) -> Callable[[Path], dict[str, str]]:
 def _warm_gan_judge(source: str):
     """Trains (or finds cached) the classifier both GANs are judged by, before timing."""
     def prepare(_workdir: Path) -> dict[str, str]:
-        code = ("from recipes import conditional_gan as c; "
-                f"c.cached_classifier(c.load_data({source!r}, 'fashion-mnist'), verbose=1)")
+        code = ("from recipes import data, gan_quality as q; "
+                f"q.cached_classifier(data.load_images({source!r}, 'fashion-mnist'), verbose=1)")
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env=_env())
         return {}
     return prepare
@@ -338,7 +338,7 @@ def cases(quick: bool) -> list[Case]:
             name="lstm-forecaster",
             description="lstm-forecaster against the TensorFlow time-series tutorial's "
                         "LSTM(32), same windows and split",
-            recipe=Side("recipe", ["-m", "recipes.lstm_forecaster"], reads="metrics",
+            recipe=Side("recipe", ["-m", "recipes.lstm_forecaster_cli"], reads="metrics",
                         fields={"epochs": "epochs_run", "train_samples": "splits.train.windows",
                                 "quality": "test.model.mae"}),
             reference=Side("reference", ["-m", "benchmarks.references.lstm_forecaster"],
@@ -354,7 +354,7 @@ def cases(quick: bool) -> list[Case]:
             name="conditional-gan",
             description=f"conditional-gan against keras.io's conditional GAN, {gan_minutes} "
                         "minutes of training each, judged by the same classifier",
-            recipe=Side("recipe", ["-m", "recipes.conditional_gan", *fashion, "--epochs",
+            recipe=Side("recipe", ["-m", "recipes.conditional_gan_cli", *fashion, "--epochs",
                                    "1000", "--max-minutes", gan_minutes], reads="metrics",
                         fields={"steps": "steps", "quality": "conditional_accuracy"}),
             reference=Side("reference", ["-m", "benchmarks.references.conditional_gan",
@@ -729,6 +729,20 @@ def write_report(results: dict[str, dict], available: dict[str, Case], output: P
     os.replace(partial, output)
     table = output.with_suffix(".md")
     partial = table.with_name(table.name + ".tmp")
-    partial.write_text(markdown(report))
+    partial.write_text(markdown(report) + kept_notes(table))
     os.replace(partial, table)
     return report
+
+
+NOTES = "## Measured by hand"
+
+
+def kept_notes(table: Path) -> str:
+    """The hand-written section at the end of the results page (figures the recipes' own
+    docs link to), kept when the table above it is written anew."""
+    try:
+        text = table.read_text()
+    except OSError:
+        return ""
+    at = text.find(NOTES)
+    return "" if at < 0 else "\n" + text[at:]

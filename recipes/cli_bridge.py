@@ -18,18 +18,18 @@ from recipes.common import RecipeError, RunDir
 
 def fit(train: Callable[[list], object], model, *, run: RunDir, epochs: int,
         callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
-        first_batches=None) -> dict[str, list[float]]:
+        first_batches: Callable[[], object] | None = None) -> dict[str, list[float]]:
     """Calls `train(callbacks)` (the recipe's `train` with these callbacks added) with a
     checkpoint in `run`, so that an interrupted run continues with `--resume`; returns the
     history of every epoch, those before a resume included.
 
     Callbacks with a `resume(history)` method get the history of the epochs a checkpoint
-    restored. `first_batches`, a dataset like the one the recipe trains on, is needed only
-    under MultiWorkerMirroredStrategy (keras#20585, see engine.py)."""
+    restored. `first_batches` makes a dataset like the one the recipe trains on; it is
+    needed only under MultiWorkerMirroredStrategy (keras#20585, see engine.py)."""
     import keras
 
     if first_batches is not None and engine._is_multi_worker(model):
-        engine._prepare_multi_worker(model, first_batches, None)
+        engine._prepare_multi_worker(model, first_batches(), None)
     log = run.file(engine.TRAINING_LOG)
     stop = engine._StopOnCtrlC()
     all_callbacks = [

@@ -112,7 +112,8 @@ so a run resumed from a checkpoint sees the batches an uninterrupted run would h
 def find_file(name: str) -> Path:
     """A shipped data file: beside this file, or in the project's datasets/ folder."""
     here = Path(__file__).resolve().parent
-    for folder in (here, here / "datasets", here.parent / "datasets", Path.cwd()):
+    # An installed keras-recipes keeps its samples in recipes/_datasets.
+    for folder in (here, here / "datasets", here.parent / "datasets", here / "_datasets"):
         if (folder / name).is_file():
             return folder / name
     raise RecipeError(f"the shipped sample {name} is missing",

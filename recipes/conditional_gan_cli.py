@@ -91,7 +91,8 @@ def _main(argv: Sequence[str] | None) -> int:
                                          callbacks=callbacks, verbose=verbose),
             gan, run=run, epochs=config.epochs, callbacks=[grid],
             loss_keys=("d_loss", "g_loss"),
-            first_batches=cgan.to_dataset(images.x_train, images.y_train, config.batch_size))
+            first_batches=lambda: cgan.to_dataset(images.x_train, images.y_train,
+                                                 config.batch_size))
         seconds = time.perf_counter() - started
         quality = gan_quality.evaluate(gan, classifier, images.num_classes,
                                        args.samples_per_class, class_names=images.class_names,

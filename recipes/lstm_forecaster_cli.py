@@ -213,7 +213,7 @@ def _main(argv: Sequence[str] | None) -> int:
                                        verbose=0 if args.quiet else 1),
             model, run=run, epochs=config.epochs,
             callbacks=[lf.KeepBest(config.patience, store)],
-            first_batches=lf.to_dataset(prepared, "train", config.batch_size))
+            first_batches=lambda: lf.to_dataset(prepared, "train", config.batch_size))
         seconds = time.perf_counter() - started
         metrics, files = lf.report(model, prepared, history, config)
         metrics.pop("config")

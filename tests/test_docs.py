@@ -42,7 +42,7 @@ def test_every_command_shown_parses(page, line, monkeypatch):
     if words[0] == "python":
         module, args = importlib.import_module(words[2]), words[3:]
     elif words[1] == "run":
-        module, args = importlib.import_module(catalog.get(words[2]).module), words[3:]
+        module, args = importlib.import_module(catalog.get(words[2]).command_module), words[3:]
     else:
         group = typer.main.get_command(app)
         command = group.get_command(group.make_context("advisor", [words[1]]), words[1])

@@ -1,6 +1,9 @@
-"""lstm-forecaster beats persistence and seasonal naive on the shipped demand series."""
+"""lstm-forecaster beats persistence and seasonal naive on the shipped demand series, a
+resumed run ends where an uninterrupted one does, and the recipe file runs alone."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recipes import data, lstm_forecaster
-from recipes.common import RecipeError
+from recipes import lstm_forecaster
+from recipes import lstm_forecaster_cli as cli
 from tests.conftest import ROOT
 
 # A quick run: the most recent 1,500 training windows, 5 epochs, a larger step size.
@@ -21,7 +24,7 @@ QUICK = ["--epochs", "5", "--max-windows", "1500", "--batch-size", "32",
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("lstm") / "run"
-    assert lstm_forecaster.main([*QUICK, "--output", str(out)]) == 0
+    assert cli.main([*QUICK, "--output", str(out)]) == 0
     return out
 
 
@@ -80,7 +83,7 @@ def series_of(frame, **kwargs):
     kwargs.setdefault("target", "y")
     kwargs.setdefault("time_col", "time")
     kwargs.setdefault("features", None)
-    return data.series_from_frame(frame, source="test.csv", **kwargs)
+    return lstm_forecaster.series_from_frame(frame, source="test.csv", **kwargs)
 
 
 def test_split_is_chronological_and_statistics_come_from_training_only():
@@ -148,7 +151,7 @@ def test_gru_bidirectional_and_multivariate_train_on_user_arrays():
 def test_a_csv_with_several_columns_runs_multivariate(tmp_path, capsys):
     out = tmp_path / "run"
     csv = ROOT / "datasets" / "seattle_weather.csv"
-    code = lstm_forecaster.main(["--data", str(csv), "--time-col", "date", "--target",
+    code = cli.main(["--data", str(csv), "--time-col", "date", "--target",
                                  "temp_max", "--features", "temp_min,wind", "--epochs", "1",
                                  "--max-windows", "200", "--quiet", "--json",
                                  "--output", str(out)])
@@ -157,12 +160,6 @@ def test_a_csv_with_several_columns_runs_multivariate(tmp_path, capsys):
     assert metrics["features"] == ["temp_max", "temp_min", "wind"]
     assert metrics["step"] == "1 days 00:00:00" and metrics["season"] == 7
     assert metrics["window"] == 24
-
-
-def test_importing_the_recipe_runs_nothing():
-    code = "import sys, recipes.lstm_forecaster; print('tensorflow' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def write(tmp_path, frame, name="series.csv"):
@@ -197,7 +194,7 @@ def write(tmp_path, frame, name="series.csv"):
 ])
 def test_bad_input_is_a_one_line_error(make_argv, message, tmp_path, capsys):
     out = tmp_path / "run"
-    code = lstm_forecaster.main([*make_argv(tmp_path), "--output", str(out)])
+    code = cli.main([*make_argv(tmp_path), "--output", str(out)])
     err = capsys.readouterr().err
     assert code in (1, 2)
     assert err.startswith("error: ") and message in err.splitlines()[0], err
@@ -220,7 +217,7 @@ def test_full_data_offline_is_a_clean_error(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
     out = tmp_path / "run"
-    assert lstm_forecaster.main(["--data", "full", "--output", str(out)]) == 1
+    assert cli.main(["--data", "full", "--output", str(out)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("error: could not download the Jena climate data")
     assert err[1].startswith("hint: use --data sample") and "Fashion" not in err[1]
@@ -230,14 +227,14 @@ def test_full_data_offline_is_a_clean_error(tmp_path, capsys, monkeypatch):
 def fake_jena(tmp_path, columns=None, rows=600):
     times = pd.date_range("2009-01-01 00:10", periods=rows, freq="10min")
     frame = pd.DataFrame({"Date Time": times.strftime("%d.%m.%Y %H:%M:%S")})
-    for i, name in enumerate(data.JENA_COLUMNS[1:]):
+    for i, name in enumerate(lstm_forecaster.JENA_COLUMNS[1:]):
         frame[name] = np.linspace(0, 1, rows) + i
     frame.loc[5, "wv (m/s)"] = -9999.0
     if columns is not None:
         frame.columns = columns
     path = tmp_path / "jena_climate_2009_2016.csv.zip"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(data.JENA_CSV, frame.to_csv(index=False))
+        archive.writestr(lstm_forecaster.JENA_CSV, frame.to_csv(index=False))
     return path
 
 
@@ -246,8 +243,8 @@ def test_jena_archive_is_checked_and_read_hourly(tmp_path, monkeypatch):
 
     path = fake_jena(tmp_path)
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(path))
-    monkeypatch.setattr(data, "JENA_BYTES", path.stat().st_size)
-    monkeypatch.setattr(data, "JENA_MIN_ROWS", 600)
+    monkeypatch.setattr(lstm_forecaster, "JENA_BYTES", path.stat().st_size)
+    monkeypatch.setattr(lstm_forecaster, "JENA_MIN_ROWS", 600)
     series = lstm_forecaster.load_data("full", features="all")
     assert series.target == "T (degC)" and len(series.frame) == 100
     assert series.step == pd.Timedelta(hours=1)
@@ -259,14 +256,14 @@ def test_jena_archive_is_checked_and_read_hourly(tmp_path, monkeypatch):
 def test_a_wrong_jena_archive_is_refused_and_removed(problem, message, tmp_path, monkeypatch):
     import keras
 
-    columns = ["when", *data.JENA_COLUMNS[1:]] if problem == "columns" else None
+    columns = ["when", *lstm_forecaster.JENA_COLUMNS[1:]] if problem == "columns" else None
     path = fake_jena(tmp_path, columns=columns)
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(path))
     size = path.stat().st_size
-    monkeypatch.setattr(data, "JENA_BYTES", size + 1 if problem == "size" else size)
-    monkeypatch.setattr(data, "JENA_MIN_ROWS", 601 if problem == "rows" else 600)
-    with pytest.raises(RecipeError, match=message):
-        data.load_series("full")
+    monkeypatch.setattr(lstm_forecaster, "JENA_BYTES", size + 1 if problem == "size" else size)
+    monkeypatch.setattr(lstm_forecaster, "JENA_MIN_ROWS", 601 if problem == "rows" else 600)
+    with pytest.raises(lstm_forecaster.RecipeError, match=message):
+        lstm_forecaster.load_data("full")
     assert not path.exists()
 
 
@@ -286,7 +283,7 @@ def test_a_resumed_run_remembers_its_best_epoch(tmp_path):
     best_weights = [np.full((1, 1), 7.0, "float32"), np.zeros(1, "float32")]
     np.savez(store, *best_weights, epoch=1)
 
-    keep = lstm_forecaster.keep_best(patience=3, store=store)
+    keep = lstm_forecaster.KeepBest(patience=3, store=store)
     keep.set_model(_tiny_model(0.5))  # the checkpoint: epoch 3's weights
     keep.resume({"val_loss": [3.0, 1.0, 2.0, 2.5]})
     assert (keep.best, keep.best_epoch, keep.wait) == (1.0, 1, 2)
@@ -296,50 +293,68 @@ def test_a_resumed_run_remembers_its_best_epoch(tmp_path):
     keep.on_train_end()
     assert float(keep.model.get_weights()[0][0, 0]) == 7.0  # the best epoch's weights
 
-    last = lstm_forecaster.keep_best(patience=3, store=store)
+    last = lstm_forecaster.KeepBest(patience=3, store=store)
     last.set_model(_tiny_model(0.5))
     last.resume({"val_loss": [3.0, 2.0, 0.5]})  # the best is the epoch the checkpoint holds
     assert last.best_epoch == 2 and float(last.best_weights[0][0, 0]) == 0.5
 
-    ended = lstm_forecaster.keep_best(patience=2, store=store)
+    ended = lstm_forecaster.KeepBest(patience=2, store=store)
     ended.set_model(_tiny_model(0.5))
     ended.resume({"val_loss": [3.0, 1.0, 2.0, 2.0]})  # it had stopped before the Ctrl-C
     assert ended.model.stop_training
 
 
-def test_an_interrupted_run_resumes_with_the_best_weights_kept(tmp_path, monkeypatch, capsys):
-    import os
+def test_an_interrupted_run_resumes_to_the_same_model_as_an_uninterrupted_one(
+        tmp_path, monkeypatch, finished_run):
+    """Killed after its third epoch and resumed, a seeded run keeps its best epoch's weights
+    across the interruption and ends, weight for weight, where the uninterrupted run did:
+    each epoch's shuffle depends on the seed and the epoch alone."""
     import signal
 
-    original = lstm_forecaster.keep_best
+    import keras
 
-    def interrupting(patience, store=None):
-        callback = original(patience, store)
-        judge = callback.on_epoch_end
-
-        def on_epoch_end(epoch, logs=None):
-            judge(epoch, logs)
+    class Interrupting(lstm_forecaster.KeepBest):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
             if epoch == 2:
                 os.kill(os.getpid(), signal.SIGINT)
 
-        callback.on_epoch_end = on_epoch_end
-        return callback
-
     out = tmp_path / "run"
-    monkeypatch.setattr(lstm_forecaster, "keep_best", interrupting)
-    assert lstm_forecaster.main([*QUICK, "--output", str(out)]) == 130
+    monkeypatch.setattr(lstm_forecaster, "KeepBest", Interrupting)
+    assert cli.main([*QUICK, "--output", str(out)]) == 130
     saved = out / "checkpoint" / lstm_forecaster.BEST_WEIGHTS
     log = pd.read_csv(out / "training-log.csv")
     with np.load(saved) as best:
         assert int(best["epoch"]) == int(log["val_loss"].to_numpy().argmin())
     monkeypatch.undo()
 
-    assert lstm_forecaster.main(["--resume", str(out)]) == 0
+    assert cli.main(["--resume", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     history = pd.read_csv(out / "history.csv")
     assert len(history) == metrics["epochs_run"] == 5
     assert metrics["best_epoch"] == int(history["val_loss"].to_numpy().argmin()) + 1
-    # The model saved is the best epoch's: its validation MAE is that epoch's.
-    assert metrics["validation"]["model"]["mae"] == pytest.approx(
-        history["val_mae"][metrics["best_epoch"] - 1], rel=1e-3)
+    whole = json.loads((finished_run / "metrics.json").read_text())
+    assert metrics["test"] == whole["test"] and metrics["validation"] == whole["validation"]
+    assert (out / "history.csv").read_text() == (finished_run / "history.csv").read_text()
+    models = [keras.saving.load_model(d / "model.keras", safe_mode=True)
+              for d in (out, finished_run)]
+    for mine, theirs in zip(*(m.get_weights() for m in models), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
     assert not (out / "checkpoint").exists()
+
+
+def test_the_recipe_file_alone_beats_persistence(tmp_path):
+    """Copied with its CSV into an empty folder, out of reach of this project, the file
+    trains two epochs and forecasts better than the last observed value."""
+    shutil.copy(ROOT / "recipes" / "lstm_forecaster.py", tmp_path)
+    shutil.copy(ROOT / "datasets" / "taylor.csv", tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-I", "lstm_forecaster.py", "--epochs", "2",
+                           "--seed", "0", "--output", "run"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert {"model.keras", "forecast.png", "metrics.json"} <= {
+        p.name for p in (tmp_path / "run").iterdir()}
+    test = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
+    assert test["model"]["mae"] < 0.85 * test["persistence"]["mae"]
+    assert "model: MAE" in done.stdout

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from recipes import conditional_gan, conv2d_classifier, data, lstm_forecaster, mnist_fnn
+from recipes import lstm_forecaster_cli as forecaster_cli
 from recipes.common import RecipeError
 
 runner = CliRunner()
@@ -44,7 +45,7 @@ def conv_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lstm_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("predict-lstm") / "run"
-    assert lstm_forecaster.main([*QUICK_SERIES, "--output", str(out)]) == 0
+    assert forecaster_cli.main([*QUICK_SERIES, "--output", str(out)]) == 0
     return out
 
 

@@ -4,7 +4,7 @@ Noise 128 + one-hot label into a generator Dense(7*7*138) -> two 128-channel
 Conv2DTranspose -> Conv2D(7x7) sigmoid (about 1.5M parameters); a discriminator on the
 image plus 10 label channels; Adam 3e-4 for both, batch 64. It trains for a fixed budget of
 minutes and is scored by the judge the recipe uses (the conv2d-classifier recipe's model,
-cached by recipes.conditional_gan.cached_classifier), on 100 generated images per class.
+cached by recipes.gan_quality.cached_classifier), on 100 generated images per class.
 Prints one JSON line: training seconds, steps, epochs, samples and the conditional accuracy.
 """
 
@@ -117,11 +117,11 @@ def train_reference(source: str, dataset: str, minutes: float, batch_size: int =
     import numpy as np
     import tensorflow as tf
 
-    from recipes import conditional_gan as cgan
+    from recipes import data, gan_quality
 
-    images = cgan.load_data(source, dataset)
-    classifier, _ = cgan.cached_classifier(images, verbose=0)
-    accuracy, scale = cgan.check_classifier(classifier, images.x_test, images.y_test, 10)
+    images = data.load_images(source, dataset)
+    classifier, _ = gan_quality.cached_classifier(images, verbose=0)
+    accuracy, scale = gan_quality.check_classifier(classifier, images.x_test, images.y_test, 10)
     gan = reference_gan()
     x = images.x_train.astype("float32") / 255.0
     if x.ndim == 3:
@@ -143,8 +143,8 @@ def train_reference(source: str, dataset: str, minutes: float, batch_size: int =
     history = gan.fit(ds, epochs=1000, verbose=0, callbacks=[budget])
     seconds = time.perf_counter() - started
     requested = np.repeat(np.arange(10), 100)
-    scored = cgan.conditional_accuracy(reference_generate(gan, requested), requested,
-                                       classifier, 10, images.class_names, scale)
+    scored = gan_quality.conditional_accuracy(reference_generate(gan, requested), requested,
+                                             classifier, 10, images.class_names, scale)
     return {"conditional_accuracy": scored["accuracy"], "per_class": scored["per_class"],
             "classifier_real_test_accuracy": accuracy, "training_seconds": round(seconds, 1),
             "steps": budget.steps, "epochs": len(history.history.get("g_loss", [])),
