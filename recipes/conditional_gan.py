@@ -568,6 +568,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", choices=list(DATASETS), default="mnist")
     parser.add_argument("--epochs", type=int, default=Config.epochs)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--max-samples", type=int, default=None,
+                        help="train on the first N images only (quick runs)")
     parser.add_argument("--output", type=Path, default=Path("conditional-gan-run"))
     args = parser.parse_args(argv)
     try:
@@ -575,6 +577,7 @@ def main(argv=None) -> int:
             raise RecipeError(f"--epochs {args.epochs} is not a positive number",
                               hint="give --epochs 1 or more")
         (x_train, y_train), (x_test, y_test) = load_data(args.data, args.dataset)
+        x_train, y_train = x_train[:args.max_samples], y_train[:args.max_samples]
         config = Config(epochs=args.epochs, seed=args.seed)
         gan = build_model(x_train.shape[1:], len(DATASETS[args.dataset][1]), config)
         args.output.mkdir(parents=True, exist_ok=True)
