@@ -560,10 +560,36 @@ def report(model: ConditionalGAN, history: dict, class_names, config: Config) ->
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage mistakes are one line and a hint, as every other error here."""
+
+    def error(self, message):
+        raise RecipeError(message, hint=f"run `{self.prog} --help` to see the options",
+                          exit_code=2)
+
+
+def output_folder(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RecipeError(f"cannot write to --output {path}: {error.strerror}",
+                          hint="give a folder that can be written") from None
+    return path
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=program(), description="Train a conditional GAN on MNIST or Fashion-MNIST and "
-                                    "save its generator.")
+    try:
+        return _main(argv)
+    except RecipeError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
+        return error.exit_code
+
+
+def _main(argv) -> int:
+    parser = Parser(prog=program(), description="Train a conditional GAN on MNIST or "
+                                                "Fashion-MNIST and save its generator.")
     parser.add_argument("--data", choices=["sample", "full"], default="sample")
     parser.add_argument("--dataset", choices=list(DATASETS), default="mnist")
     parser.add_argument("--epochs", type=int, default=Config.epochs)
@@ -572,35 +598,27 @@ def main(argv=None) -> int:
                         help="train on the first N images only (quick runs)")
     parser.add_argument("--output", type=Path, default=Path("conditional-gan-run"))
     args = parser.parse_args(argv)
-    try:
-        if args.epochs < 1:
-            raise RecipeError(f"--epochs {args.epochs} is not a positive number",
-                              hint="give --epochs 1 or more")
-        (x_train, y_train), (x_test, y_test) = load_data(args.data, args.dataset)
-        x_train, y_train = x_train[:args.max_samples], y_train[:args.max_samples]
-        config = Config(epochs=args.epochs, seed=args.seed)
-        gan = build_model(x_train.shape[1:], len(DATASETS[args.dataset][1]), config)
-        args.output.mkdir(parents=True, exist_ok=True)
-        history = train(gan, x_train, y_train, config, callbacks=[
-            SampleGrid(args.output, gan.num_classes, gan.latent_dim)], verbose=2)
-        scores = evaluate(gan, x_test, y_test)
-        metrics, files = report(gan, history, DATASETS[args.dataset][1], config)
-    except RecipeError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"hint: {error.hint}", file=sys.stderr)
-        return error.exit_code
+    if args.epochs < 1:
+        raise RecipeError(f"--epochs {args.epochs} is not a positive number",
+                          hint="give --epochs 1 or more", exit_code=2)
+    (x_train, y_train), (x_test, y_test) = load_data(args.data, args.dataset)
+    x_train, y_train = x_train[:args.max_samples], y_train[:args.max_samples]
+    config = Config(epochs=args.epochs, seed=args.seed)
+    gan = build_model(x_train.shape[1:], len(DATASETS[args.dataset][1]), config)
+    output = output_folder(args.output)
+    history = train(gan, x_train, y_train, config, verbose=2,
+                    callbacks=[SampleGrid(output, gan.num_classes, gan.latent_dim)])
+    metrics, files = report(gan, history, DATASETS[args.dataset][1], config)
+    metrics["discriminator"] = evaluate(gan, x_test, y_test)
     for name, value in files.items():
         if isinstance(value, keras.Model):
-            value.save(args.output / name)
+            value.save(output / name)
         else:
-            value.savefig(args.output / name, dpi=110, bbox_inches="tight")
-    metrics["discriminator"] = scores
-    (args.output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
-    for name, value in {**metrics["final_losses"], **scores}.items():
+            value.savefig(output / name, dpi=110, bbox_inches="tight")
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
+    for name, value in {**metrics["final_losses"], **metrics["discriminator"]}.items():
         print(f"{name}: {value:.4f}")
-    print(f"wrote {args.output}/ (generator.keras, samples.png, samples-epoch-*.png, "
-          "metrics.json)")
+    print(f"wrote {output}/ (generator.keras, samples.png, samples-epoch-*.png, metrics.json)")
     return 0
 
 

@@ -600,7 +600,7 @@ def train(model: keras.Model, prepared: Prepared, config: Config, callbacks=(),
     train_ds = to_dataset(prepared, "train", config.batch_size, shuffle=True, seed=config.seed,
                           epoch=key.epoch)
     val_ds = to_dataset(prepared, "val", 1024)
-    callbacks = [key, *callbacks]
+    callbacks = [key, keras.callbacks.TerminateOnNaN(), *callbacks]
     if not any(isinstance(c, KeepBest) for c in callbacks):
         callbacks.append(KeepBest(config.patience))
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
@@ -721,44 +721,64 @@ def report(model: keras.Model, prepared: Prepared, history: dict, config: Config
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage mistakes are one line and a hint, as every other error here."""
+
+    def error(self, message):
+        raise RecipeError(message, hint=f"run `{self.prog} --help` to see the options",
+                          exit_code=2)
+
+
+def output_folder(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RecipeError(f"cannot write to --output {path}: {error.strerror}",
+                          hint="give a folder that can be written") from None
+    return path
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=program(), description="Forecast a series with an LSTM and score it beside "
-                                    "persistence and seasonal naive.")
+    try:
+        return _main(argv)
+    except RecipeError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
+        return error.exit_code
+
+
+def _main(argv) -> int:
+    parser = Parser(prog=program(), description="Forecast a series with an LSTM and score it "
+                                                "beside persistence and seasonal naive.")
     parser.add_argument("--data", default="sample", help="'sample', 'full' or a CSV path")
     parser.add_argument("--target", default=None, help="the column to forecast in a CSV")
     parser.add_argument("--epochs", type=int, default=Config.epochs)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--output", type=Path, default=Path("lstm-forecaster-run"))
     args = parser.parse_args(argv)
-    try:
-        if args.epochs < 1:
-            raise RecipeError(f"--epochs {args.epochs} is not a positive number",
-                              hint="give --epochs 1 or more")
-        series = load_data(args.data, target=args.target)
-        config = Config(epochs=args.epochs, seed=args.seed,
-                        jit_compile=False if args.seed is not None else "auto")
-        prepared = prepare(series, config)
-        model = build_model(prepared.window, prepared.num_features, config,
-                            **prepared.statistics())
-        history = train(model, prepared, config, verbose=2)
-        metrics, files = report(model, prepared, history, config)
-    except RecipeError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"hint: {error.hint}", file=sys.stderr)
-        return error.exit_code
-    args.output.mkdir(parents=True, exist_ok=True)
+    if args.epochs < 1:
+        raise RecipeError(f"--epochs {args.epochs} is not a positive number",
+                          hint="give --epochs 1 or more", exit_code=2)
+    series = load_data(args.data, target=args.target)
+    # XLA is not deterministic: a seeded run goes without it.
+    config = Config(epochs=args.epochs, seed=args.seed,
+                    jit_compile=False if args.seed is not None else "auto")
+    prepared = prepare(series, config)
+    model = build_model(prepared.window, prepared.num_features, config, **prepared.statistics())
+    output = output_folder(args.output)
+    history = train(model, prepared, config, verbose=2)
+    metrics, files = report(model, prepared, history, config)
     for name, value in files.items():
         if isinstance(value, keras.Model):
-            value.save(args.output / name)
+            value.save(output / name)
         else:
-            value.savefig(args.output / name, dpi=110, bbox_inches="tight")
-    (args.output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
+            value.savefig(output / name, dpi=110, bbox_inches="tight")
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
     for name in ("model", "persistence", "seasonal_naive"):
         test = metrics["test"][name]
         print(f"{name:>15}: MAE {test['mae']:.4g}  RMSE {test['rmse']:.4g}  R2 {test['r2']:.4f}")
-    print(f"wrote {args.output}/ (model.keras, forecast.png, metrics.json)")
+    print(f"wrote {output}/ (model.keras, forecast.png, metrics.json)")
     return 0
 
 

@@ -331,3 +331,19 @@ def test_bad_options_are_one_line_errors(argv, message, tmp_path, capsys):
     assert err.startswith("error: ") and message in err.splitlines()[0]
     assert err.splitlines()[1].startswith("hint: ") and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "--epochs 0 is not a positive number"),
+    (["--dataset", "cifar10"], "argument --dataset: invalid choice"),
+    (["--output", "a-file"], "cannot write to --output a-file"),
+])
+def test_the_recipe_files_own_command_line_refuses_bad_input(argv, message, tmp_path,
+                                                            monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")
+    code = cgan.main([*argv, "--max-samples", "64", "--epochs", "1", *argv])
+    err = capsys.readouterr().err.splitlines()
+    assert code in (1, 2) and err[0].startswith("error: ") and message in err[0], err
+    assert err[1].startswith("hint: ") and len(err) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]

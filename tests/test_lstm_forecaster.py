@@ -358,3 +358,19 @@ def test_the_recipe_file_alone_beats_persistence(tmp_path):
     test = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
     assert test["model"]["mae"] < 0.85 * test["persistence"]["mae"]
     assert "model: MAE" in done.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "--epochs 0 is not a positive number"),
+    (["--epochs", "many"], "argument --epochs: invalid int value"),
+    (["--data", "nothing.csv"], "--data nothing.csv: no such file"),
+    (["--target", "price"], "has no column 'price' for --target"),
+])
+def test_the_recipe_files_own_command_line_refuses_bad_input(argv, message, tmp_path,
+                                                            monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = lstm_forecaster.main(argv)
+    err = capsys.readouterr().err.splitlines()
+    assert code in (1, 2) and err[0].startswith("error: ") and message in err[0], err
+    assert err[1].startswith("hint: ") and len(err) == 2
+    assert list(tmp_path.iterdir()) == []
