@@ -9,7 +9,7 @@ discriminator (image + label planes -> strided convolutions -> real/fake logit) 
 against each other in one custom `train_step`, on MNIST or Fashion-MNIST.
 
 Run it on the shipped MNIST sample (mnist_sample.npz beside this file, or in the
-project's datasets/ folder), then draw sevens from the saved generator:
+project's datasets/ folder), or on the full MNIST or Fashion-MNIST:
 
     python conditional_gan.py --epochs 10 --output gan-run
     python conditional_gan.py --dataset fashion-mnist --data full --epochs 20
