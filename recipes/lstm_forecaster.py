@@ -716,6 +716,30 @@ def report(model: keras.Model, prepared: Prepared, history: dict, config: Config
     return metrics, {"model.keras": model, "forecast.png": plot_forecast(prepared, forecast)}
 
 
+def forecast_next(model: keras.Model, series: Series, horizon: int, step=None) -> pd.DataFrame:
+    """The forecasts that follow the end of `series` (recent history, the model's columns):
+    the window ending at the last row forecasts `horizon` steps ahead, those ending one, two,
+    ... rows earlier the steps between, so the answer holds every step not yet observed up
+    to the horizon (as many as the history has windows for), with its time when the series
+    has times and `step` (a pandas.Timedelta) is known."""
+    window = int(model.input_shape[1])
+    values = series.frame.to_numpy(dtype="float32")
+    rows = len(values)
+    ends = range(max(window - 1, rows - horizon), rows)  # windows whose target is still ahead
+    windows = np.stack([values[end - window + 1:end + 1] for end in ends])
+    forecast = model.predict(windows, verbose=0).reshape(-1)
+    ahead = [end + horizon - (rows - 1) for end in ends]
+    table = {}
+    if series.times is not None and step is not None:
+        times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
+        stamps = series.times.append(times)
+        daily = bool((stamps == stamps.normalize()).all())  # dates without a time of day
+        table[series.time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
+    table["steps_ahead"] = ahead
+    table["forecast"] = forecast  # float32, as the model computes it
+    return pd.DataFrame(table)
+
+
 """
 ## Run it
 """

@@ -18,8 +18,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from recipes import cli_bridge, common, engine
 from recipes import lstm_forecaster as lf
 from recipes.lstm_forecaster import CELLS, NAME, Config
@@ -113,21 +111,7 @@ def _predict_run(run_dir: Path, source: str):
         raise common.RecipeError(f"{source} has one row every {duration(series.step)}; the "
                                  f"model was trained on one every {duration(step)}",
                                  hint=f"give the history at the model's step{every}")
-    values = series.frame.to_numpy(dtype="float32")
-    rows = len(values)
-    ends = range(max(window - 1, rows - horizon), rows)  # windows whose target is still ahead
-    windows = np.stack([values[end - window + 1:end + 1] for end in ends])
-    forecast = model.predict(windows, verbose=0).reshape(-1)
-    ahead = [end + horizon - (rows - 1) for end in ends]
-    table = {}
-    if series.times is not None and step is not None:
-        times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
-        stamps = series.times.append(times)
-        daily = bool((stamps == stamps.normalize()).all())  # dates without a time of day
-        table[time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
-    table["steps_ahead"] = ahead
-    table["forecast"] = forecast  # float32, as the model computes it
-    return pd.DataFrame(table)
+    return lf.forecast_next(model, series, horizon, step)
 
 
 """
