@@ -108,3 +108,12 @@ def test_each_case_names_the_machine_it_was_measured_on(tmp_path, monkeypatch):
     assert table.startswith("Machines: M1 Old CPU (")
     rows = {line.split(" | ")[0]: line for line in table.splitlines() if line.startswith("| fast")}
     assert rows["| fast"].endswith(", M1 |") and rows["| fast-again"].endswith(", M2 |")
+
+
+def test_the_hand_written_notes_under_the_table_survive_a_new_table(tmp_path):
+    table = tmp_path / "results.md"
+    table.write_text("| old table |\n\n## Measured by hand\n\n- a figure (measured so)\n")
+    assert harness.kept_notes(table) == "\n## Measured by hand\n\n- a figure (measured so)\n"
+    assert harness.kept_notes(tmp_path / "missing.md") == ""
+    table.write_text("| a table without notes |\n")
+    assert harness.kept_notes(table) == ""
