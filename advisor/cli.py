@@ -399,19 +399,14 @@ def compare(
                          exit_code=ExitStatus.USAGE))
     rec = build_recommendation(explicit, csv, target, interactive=False)
     task = comparing.task_of(rec)
-    table_data = comparing.load(csv, target, task)
+    table_data, split, table_info = comparing.prepare(csv, target, rec, task, folds, seed)
     metric = comparing.main_metric(task, rec.rule)
     entries, notes = comparing.candidates(rec, task)
-    split = comparing.make_folds(table_data.y_train, task, folds, seed)
     options = {"csv": str(csv), "target": target, "folds": folds, "seed": seed,
                "budget": budget, "explicit": {k: v for k, v in explicit.items()
                                               if v is not None}}
     comparison = comparing.Comparison(options, task, metric, entries[0], split, entries,
-                                      notes=notes, table_info={
-                                          "rows": len(table_data.y_train),
-                                          "features": list(table_data.feature_names),
-                                          "left_out": table_data.left_out,
-                                          "rule": rec.rule.id})
+                                      notes=notes, table_info=table_info)
     if saved is not None:
         if saved.get("folds_fingerprint") != split.fingerprint:
             fail(RecipeError(f"{csv} or the folds changed since {resume} was started",
