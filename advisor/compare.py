@@ -1279,7 +1279,7 @@ def render(console, comparison: Comparison) -> None:
                       _spread(result, metric),
                       *[_fmt(result.mean(m)) for m in others], f"{sum(result.seconds):.1f}")
     # Piped output has no width of its own: wide enough for the longest class names.
-    console.print(table, width=None if console.is_terminal else max(console.width, 112))
+    console.print(table, width=None if console.is_terminal else max(console.width, 160))
     for item in comparison.skipped:
         console.print(f"skipped {item['model']}: {item['reason']}", highlight=False)
     for note in comparison.notes:
