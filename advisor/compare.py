@@ -899,10 +899,12 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
                 f"({best_text} against {_fmt(mine.mean(metric))}, on one holdout split): "
                 "keep the simpler, explained model.")
     if gap <= best.std(metric):
+        keep = ("the model adds nothing a naive forecast does not: keep the naive forecast, "
+                "or give the model more history" if (best.candidate.estimator or "")
+                .startswith(NAIVE) else "keep the simpler, explained model")
         return (f"The table's pick, {shown}, is within one standard deviation of the best, "
                 f"{best.candidate.name} ({best_text} against {_spread(mine, metric)}, "
-                f"{_fmt(gap)} apart): a tie on this data, so keep "
-                "the simpler, explained model.")
+                f"{_fmt(gap)} apart): a tie on this data, so {keep}.")
     direction = "lower" if metric in LOWER_IS_BETTER else "higher"
     sentence = (f"{best.candidate.name} beat the table's pick, {shown}, by {_fmt(gap)} "
                 f"{name} ({direction} is better): {best_text} against {mine_text}.")

@@ -439,3 +439,13 @@ def test_a_table_of_dated_events_is_compared_as_a_table(tmp_path, monkeypatch):
     assert len(scores[data["pick"]["model"]]["folds"]) == 2
     assert scores["HistGradientBoostingRegressor"]["mean"] < \
         0.6 * scores["mean (baseline)"]["mean"]
+
+
+def test_a_forecaster_that_only_ties_a_naive_forecast_is_told_it_adds_nothing():
+    pick = compare.Candidate("LSTM forecaster", "pick", recipe="lstm-forecaster")
+    naive = compare.Result(compare.Candidate("naive (last value)", "baseline",
+                                             estimator="naive.last"),
+                           [{"mae": 12.0}, {"mae": 14.0}], [0.0, 0.0])
+    lstm = compare.Result(pick, [{"mae": 13.0}, {"mae": 15.0}], [1.0, 1.0])
+    text = compare.verdict([lstm, naive], "mae", pick, [], None, None)
+    assert "best, naive (last value)" in text and "adds nothing a naive forecast" in text
