@@ -11,14 +11,18 @@ cross-validation folds,
   tables, which the decision table never names;
 - a trivial baseline (the mean, or the majority class),
 
-and says in a sentence or two whether the pick holds up. Every scikit-learn model gets the
+and says in a sentence or two whether the pick holds up. A series (the forecasting rule) is
+scored on expanding windows in time order instead: the LSTM through its recipe, Ridge and a
+boosted tree on lagged values and calendar parts, and the naive and seasonal-naive
+forecasts (see "Series" below). Every scikit-learn model gets the
 recipes' preprocessing (recipes/sklearn_tables.py), fitted on the training part of each fold
 only, so the models differ by the model alone.
 
 It keeps to a time budget: an estimate first, models that would not finish in the time left
 are skipped and listed, and every finished model is written to the output directory at once
 (compare.json, leaderboard.csv, scores.png, each atomically), so an interrupted run loses
-nothing finished and `--resume DIR` carries on from there.
+nothing finished and `--resume DIR` carries on from there. A file longer than the sample
+it needs is read in chunks, keeping a seeded sample spread over all of it.
 """
 
 from __future__ import annotations
@@ -581,7 +585,9 @@ def load_series(csv: Path, target: str, timing, k: int) -> SeriesData:
     if series.times is not None and series.step is not None:
         step = lstm_forecaster.duration(series.step)
     elif numeric_step:
-        step = f"{numeric_step:.4g} of {key!r}"
+        cycle = 1 / numeric_step
+        step = (f"1/{round(cycle)} of {key!r}" if abs(cycle - round(cycle)) < 0.05
+                else f"{numeric_step:.4g} of {key!r}")
     return SeriesData(y, features, names, season, lags, first, window, series, step, key,
                       sampled)
 
