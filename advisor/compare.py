@@ -1286,8 +1286,11 @@ def render(console, comparison: Comparison) -> None:
         table.add_row(str(rank), name, source,
                       _spread(result, metric),
                       *[_fmt(result.mean(m)) for m in others], f"{sum(result.seconds):.1f}")
-    # Piped output has no width of its own: wide enough for the longest class names.
-    console.print(table, width=None if console.is_terminal else max(console.width, 160))
+    # Piped output has no width of its own: wide enough for the longest class names (rich
+    # caps print(width=) at the console's width, so the console itself is widened).
+    if not console.is_terminal:
+        console.width = max(console.width, 160)
+    console.print(table)
     for item in comparison.skipped:
         console.print(f"skipped {item['model']}: {item['reason']}", highlight=False)
     for note in comparison.notes:
