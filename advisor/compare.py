@@ -730,12 +730,16 @@ def _fit_lstm(series: SeriesData, train, test, seed: int):
     the series set so that its test part is the fold's window, its training part the
     fold's training rows (the last VAL_SHARE of them to choose the best epoch)."""
     import dataclasses
+    import logging
 
     import keras
     import numpy as np
 
     from recipes import lstm_forecaster as lf
 
+    # A new model per fold is the point here: TensorFlow's warning that predict retraced
+    # for each one is noise.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     start, end = int(test[0]), int(test[-1]) + 1
