@@ -148,10 +148,11 @@ class Recommendation:
 
     @property
     def checkable(self) -> bool:
-        """A profiled table whose pick `advisor compare` can check on the file itself."""
+        """A profiled table or series whose pick `advisor compare` can check on the file
+        itself."""
         values = self.answers.values
         return self.profile is not None and values.get("data") == "tabular" and \
-            values.get("goal") in ("predict-number", "predict-category")
+            values.get("goal") in ("predict-number", "predict-category", "forecast")
 
     def compare_command(self) -> str:
         return (f"advisor compare --csv {shlex.quote(str(self.profile.path))} "

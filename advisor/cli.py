@@ -341,7 +341,8 @@ def compare(
     budget: float = typer.Option(120.0, min=1, help="seconds to spend; models that would not "
                                  "finish in the time left are skipped and listed"),
     folds: int = typer.Option(5, min=2, max=20, help="cross-validation folds (tables of more "
-                              "than 20,000 rows get one holdout split of a sample instead)"),
+                              "than 20,000 rows get one holdout split of a sample instead; "
+                              "a series, expanding windows in time order)"),
     seed: int = typer.Option(0, help="seed of the folds and of the seeded models"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
     output: Path = typer.Option(None, "--output", "-o", help="folder for compare.json, "
@@ -364,9 +365,9 @@ def compare(
         None, "--fits-in-memory/--no-fits-in-memory",
         help="the whole data set fits in memory", show_default=False),
 ) -> None:
-    """Check the recommendation on your own table: a cross-validated leaderboard of the
-    table's pick, its alternatives, a gradient-boosted tree and a trivial baseline, and a
-    verdict.
+    """Check the recommendation on your own table or series: a cross-validated leaderboard
+    of the table's pick, its alternatives, a gradient-boosted tree and a trivial baseline
+    (naive forecasts for a series), and a verdict.
 
     Profiles --csv and recommends exactly as `advisor recommend --csv` does (answers given as
     options win), then scores every model on the same folds within --budget seconds.
@@ -399,19 +400,14 @@ def compare(
                          exit_code=ExitStatus.USAGE))
     rec = build_recommendation(explicit, csv, target, interactive=False)
     task = comparing.task_of(rec)
-    table_data = comparing.load(csv, target, task)
+    table_data, split, table_info = comparing.prepare(csv, target, rec, task, folds, seed)
     metric = comparing.main_metric(task, rec.rule)
     entries, notes = comparing.candidates(rec, task)
-    split = comparing.make_folds(table_data.y_train, task, folds, seed)
     options = {"csv": str(csv), "target": target, "folds": folds, "seed": seed,
                "budget": budget, "explicit": {k: v for k, v in explicit.items()
                                               if v is not None}}
     comparison = comparing.Comparison(options, task, metric, entries[0], split, entries,
-                                      notes=notes, table_info={
-                                          "rows": len(table_data.y_train),
-                                          "features": list(table_data.feature_names),
-                                          "left_out": table_data.left_out,
-                                          "rule": rec.rule.id})
+                                      notes=notes, table_info=table_info)
     if saved is not None:
         if saved.get("folds_fingerprint") != split.fingerprint:
             fail(RecipeError(f"{csv} or the folds changed since {resume} was started",

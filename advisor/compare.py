@@ -11,14 +11,18 @@ cross-validation folds,
   tables, which the decision table never names;
 - a trivial baseline (the mean, or the majority class),
 
-and says in a sentence or two whether the pick holds up. Every scikit-learn model gets the
+and says in a sentence or two whether the pick holds up. A series (the forecasting rule) is
+scored on expanding windows in time order instead: the LSTM through its recipe, Ridge and a
+boosted tree on lagged values and calendar parts, and the naive and seasonal-naive
+forecasts (see "Series" below). Every scikit-learn model gets the
 recipes' preprocessing (recipes/sklearn_tables.py), fitted on the training part of each fold
 only, so the models differ by the model alone.
 
 It keeps to a time budget: an estimate first, models that would not finish in the time left
 are skipped and listed, and every finished model is written to the output directory at once
 (compare.json, leaderboard.csv, scores.png, each atomically), so an interrupted run loses
-nothing finished and `--resume DIR` carries on from there.
+nothing finished and `--resume DIR` carries on from there. A file longer than the sample
+it needs is read in chunks, keeping a seeded sample spread over all of it.
 """
 
 from __future__ import annotations
@@ -53,10 +57,13 @@ METRICS = {
     "regression": ("r2", "rmse", "mae"),
     "binary": ("accuracy", "f1", "roc_auc"),
     "multiclass": ("accuracy", "macro_f1", "roc_auc"),
+    # MASE: the MAE over the training part's own seasonal-naive MAE (below 1: better than
+    # repeating the last season did in training).
+    "series": ("mae", "rmse", "mase"),
 }
-LOWER_IS_BETTER = {"rmse", "mae"}
+LOWER_IS_BETTER = {"rmse", "mae", "mase"}
 METRIC_NAMES = {"r2": "R²", "rmse": "RMSE", "mae": "MAE", "accuracy": "accuracy", "f1": "F1",
-                "macro_f1": "macro F1", "roc_auc": "ROC AUC"}
+                "macro_f1": "macro F1", "roc_auc": "ROC AUC", "mase": "MASE"}
 
 # The recipes a table can be scored with, and the task each one solves.
 TABLE_RECIPES = {
@@ -172,15 +179,21 @@ class Candidate:
     def prior_seconds(self, rows: int, width: int) -> float:
         """A guess at one fold's time before any fold has run."""
         size = max(width, 1) / 10
+        if self.recipe == SERIES_RECIPE:
+            return LSTM_COST * (1 + min(rows, LSTM_MAX_WINDOWS) / 1000)
         if self.uses_keras:
             return RECIPE_COST * (1 + rows * size / 8_000)
+        if self.estimator.startswith(NAIVE):
+            return 0.001
         spec = ESTIMATORS[self.estimator.rsplit(".", 1)[1]]
         return FIT_OVERHEAD + spec.cost * size * (max(rows, 100) / 1000) ** spec.growth
 
     def fit_predict(self, table, train, test, seed: int):
         """(predictions, scores) for the test rows of one fold, fitted on its training rows:
         scores are the positive class's probability (two classes), one column per class
-        (more), or None for regression."""
+        (more), or None for regression and series."""
+        if isinstance(table, SeriesData):
+            return _fit_series(self, table, train, test, seed)
         x_train = table.x_train.iloc[train].reset_index(drop=True)
         x_test = table.x_train.iloc[test].reset_index(drop=True)
         y_train = table.y_train[train]
@@ -245,6 +258,8 @@ def _has_proba(model) -> bool:
 def candidates(rec, task: str) -> tuple[list[Candidate], list[str]]:
     """The leaderboard's entries for this recommendation, pick first, and notes on what was
     substituted or left out."""
+    if task == "series":
+        return series_candidates(rec)
     rule = rec.rule
     notes: list[str] = []
     found: list[Candidate] = []
@@ -308,17 +323,18 @@ def _named_in(text: str, task: str) -> list[Candidate]:
 
 
 def task_of(rec) -> str:
-    """regression, binary or multiclass, from the answers; an error for anything else."""
+    """regression, binary, multiclass or series, from the answers; an error for anything
+    else."""
     answers = rec.answers.values
     goal, data = answers.get("goal"), answers.get("data")
-    if goal == "forecast":
-        raise RecipeError(
-            "compare covers tables (predict a number or a category); this is a forecast",
-            hint="`advisor run lstm-forecaster --data FILE --target COLUMN` scores the LSTM "
-                 "against persistence and seasonal-naive baselines on the last part of the "
-                 "series")
+    if goal == "forecast" and data in ("tabular", "sequences", None):
+        if rec.profile is None:
+            raise RecipeError("compare forecasts a series read from a CSV",
+                              hint="advisor compare --csv FILE --target COLUMN")
+        return "series"
     if data != "tabular" or goal not in ("predict-number", "predict-category"):
-        raise RecipeError(f"compare covers tables (predict a number or a category), not "
+        raise RecipeError(f"compare covers tables (predict a number or a category) and "
+                          f"series (forecast), not "
                           f"{goal or 'this goal'} on {data or 'this data'}",
                           hint="`advisor recommend` gives the advice without the check")
     if goal == "predict-number":
@@ -331,12 +347,73 @@ def task_of(rec) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def load(csv: Path, target: str, task: str):
-    """The whole table (recipes.linear_family's reading: roles, missing targets dropped)."""
+# Rows read at a time from a file larger than the sample: memory holds a chunk and the
+# sample, never the file.
+CHUNK_ROWS = 100_000
+
+
+def load(csv: Path, target: str, task: str, seed: int = 0):
+    """The table (recipes.linear_family's reading: roles, missing targets dropped), and how
+    many rows the file holds. A file of more than SAMPLE_ROWS rows is read in chunks, and
+    only a seeded sample of SAMPLE_ROWS rows spread over all of it is kept."""
     from recipes import linear_family as family
 
     spec = family.TableSpec(csv.name, str(csv), target, task, "")
-    return family.whole_table(str(csv), spec, target)
+    frame, total = read_sample(csv, SAMPLE_ROWS, seed)
+    return family.whole_table(str(csv), spec, target, frame=frame), total
+
+
+def read_sample(csv: Path, size: int, seed: int, chunk_rows: int | None = None):
+    """(rows, how many the file holds): every row of a file of at most `size` rows; else
+    `size` rows drawn uniformly over the whole file, in file order, reading `chunk_rows`
+    at a time. Each row gets a seeded random key and the `size` smallest keys are kept, so
+    the sample is the same whatever the chunk size, and memory never holds more than a
+    chunk and the sample."""
+    import numpy as np
+    import pandas as pd
+
+    from recipes.data import read_csv
+
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    read_csv(csv, what="--csv", nrows=1)  # every way the file is unreadable: one clear error
+    rng = np.random.default_rng(seed)
+    kept, keys, total = None, None, 0
+    try:
+        reader = pd.read_csv(csv, encoding="utf-8", chunksize=chunk_rows)
+        for chunk in reader:
+            chunk.index = pd.RangeIndex(total, total + len(chunk))
+            chunk_keys = rng.random(len(chunk))
+            total += len(chunk)
+            if kept is None:
+                kept, keys = chunk, chunk_keys
+            else:
+                kept, keys = pd.concat([kept, chunk]), np.concatenate([keys, chunk_keys])
+            if len(kept) > size:
+                best = np.argpartition(keys, size - 1)[:size]
+                kept, keys = kept.iloc[best], keys[best]
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise RecipeError(f"{csv} is not a valid CSV ({reason})",
+                          hint="check the delimiter, quoting and encoding (UTF-8)") from None
+    kept = kept.sort_index()
+    return kept.reset_index(drop=True), total
+
+
+def prepare(csv: Path, target: str, rec, task: str, k: int, seed: int):
+    """(the data, its folds, what to record of it): a table or a series, as the profile
+    (recipes.columns) found it."""
+    if task == "series":
+        series = load_series(csv, target, rec.profile.timing, k)
+        return series, series_folds(series, k), {
+            "rows": len(series.y), "time_key": series.key, "step": series.step,
+            "season": series.season, "lags": series.lags, "first_forecast_row": series.first,
+            "features": series.feature_names, "rule": rec.rule.id}
+    table, file_rows = load(csv, target, task, seed)
+    sampled = file_rows if file_rows > SAMPLE_ROWS else None
+    return table, make_folds(table.y_train, task, k, seed, sampled), {
+        "rows": len(table.y_train), "file_rows": file_rows,
+        "features": list(table.feature_names), "left_out": table.left_out,
+        "rule": rec.rule.id}
 
 
 @dataclass
@@ -356,21 +433,22 @@ class Folds:
         return digest.hexdigest()[:16]
 
 
-def make_folds(y, task: str, k: int, seed: int) -> Folds:
-    """Stratified k-fold for classes, shuffled k-fold for numbers; a holdout on a sample of
-    large tables."""
+def make_folds(y, task: str, k: int, seed: int, file_rows: int | None = None) -> Folds:
+    """Stratified k-fold for classes, shuffled k-fold for numbers; a holdout on large
+    tables. `y` may already be a sample (see `load`) of a file of `file_rows` rows."""
     import numpy as np
     from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
     rows = len(y)
+    file_rows = max(file_rows or rows, rows)
     stratify = task != "regression"
-    if rows > HOLDOUT_ABOVE_ROWS:
+    if file_rows > HOLDOUT_ABOVE_ROWS:
         rng = np.random.default_rng(seed)
         sample = np.sort(rng.choice(rows, size=min(rows, SAMPLE_ROWS), replace=False))
         train, test = train_test_split(sample, test_size=HOLDOUT_FRACTION, random_state=seed,
                                        stratify=y[sample] if stratify else None)
-        sampled = f"a random sample of {len(sample):,} of the {rows:,} rows" \
-            if len(sample) < rows else f"all {rows:,} rows"
+        sampled = f"a random sample of {len(sample):,} of the {file_rows:,} rows" \
+            if len(sample) < file_rows else f"all {rows:,} rows"
         return Folds([(np.sort(train), np.sort(test))],
                      f"one holdout split ({1 - HOLDOUT_FRACTION:.0%} train, "
                      f"{HOLDOUT_FRACTION:.0%} test) of {sampled}: more than "
@@ -399,18 +477,312 @@ def make_folds(y, task: str, k: int, seed: int) -> Folds:
 
 
 # --------------------------------------------------------------------------------------
+# Series
+# --------------------------------------------------------------------------------------
+
+# A series is scored one step ahead on k test windows in time order, each model trained on
+# every step before its window (an expanding window): what a forecaster sees in use. The
+# candidates: the forecasting rule's LSTM through its recipe, scikit-learn regressors on
+# lagged values and calendar parts, and two forecasts any model must beat.
+SERIES_RECIPE = "lstm-forecaster"
+NAIVE = "naive."  # the estimator field of the naive forecasts: naive.last, naive.seasonal
+SERIES_ESTIMATORS = ("sklearn.linear_model.Ridge", "sklearn.ensemble.HistGradientBoostingRegressor")
+LAGS_NOTE = "on lagged values and calendar parts, forecasting the change from the last value"
+# The LSTM gets few epochs here (a check, not a training run: `advisor run lstm-forecaster`
+# trains it fully), on at most LSTM_MAX_WINDOWS of the most recent training windows, and
+# keeps its best epoch on the last VAL_SHARE of each fold's training part.
+LSTM_EPOCHS, LSTM_PATIENCE, LSTM_MAX_WINDOWS, VAL_SHARE = 6, 2, 3000, 0.15
+# Seconds per fold of the LSTM for 1,000 training windows (its XLA compile included).
+LSTM_COST = 5.0
+SHORT_LAGS = 12  # lags 1..12 (fewer for a shorter season), and each season that fits
+# Seasons tried when the series carries no times: the usual cycles of hourly, daily,
+# weekly, monthly and quarterly data.
+PLAIN_SEASONS = (4, 7, 12, 24, 52)
+
+
+@dataclass
+class SeriesData:
+    """A series ready for `compare`: the target in time order, the lag features of every
+    row, the season and the row where forecasting starts (every lag known before it)."""
+
+    y: Any  # float64 (rows,)
+    features: Any  # float64 (rows, lags + calendar parts): row r knows only rows before r
+    feature_names: list[str]
+    season: int
+    lags: list[int]
+    first: int  # the first row forecast (every model's lags and the LSTM's window fit)
+    window: int  # the LSTM's input steps
+    series: Any  # recipes.data.Series, for the recipe
+    step: str  # the spacing of the rows, in words ("" in file order)
+    key: str | None
+    sampled: str = ""  # what was left out, said plainly (nothing for a whole series)
+    task: str = "series"
+
+    @property
+    def y_train(self):
+        return self.y
+
+    def mase_scale(self, train) -> float:
+        """MASE's denominator: the seasonal naive's mean absolute error on the training
+        rows of the fold (Hyndman and Koehler, 2006)."""
+        import numpy as np
+
+        rows = np.asarray(train)
+        rows = rows[rows >= self.season]
+        if not len(rows):
+            return math.nan
+        return float(np.mean(np.abs(self.y[rows] - self.y[rows - self.season])))
+
+
+def load_series(csv: Path, target: str, timing, k: int) -> SeriesData:
+    """The series the profile found (recipes.columns.timing decides what the time key is):
+    ordered by it, its season chosen, its lag features built."""
+    import dataclasses
+
+    import numpy as np
+
+    from recipes import data
+    from recipes.common import RecipeError as Error
+
+    frame = data.read_csv(csv, what="--csv")
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    key = timing.key if timing is not None and timing.shape == "series" else None
+    dated = key is not None and timing.key_is_date
+    if key is not None and not dated:  # a numeric time key such as a decimal year
+        frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
+    series = data.series_from_frame(frame[[key, target] if dated else [target]],
+                                    target=target, time_col=key if dated else None,
+                                    features=None, source=str(csv))
+    if len(series.frame) > SAMPLE_ROWS:  # the most recent part: forecasting is about now
+        dropped = len(series.frame) - SAMPLE_ROWS
+        series = dataclasses.replace(
+            series, frame=series.frame.iloc[dropped:].reset_index(drop=True),
+            times=None if series.times is None else series.times[dropped:])
+        sampled = (f"the most recent {SAMPLE_ROWS:,} of the {SAMPLE_ROWS + dropped:,} steps "
+                   "(more would not change the order of the models, only the time)")
+    else:
+        sampled = ""
+    y = series.frame[target].to_numpy(dtype="float64")
+    numeric_step = None
+    if key is not None and not dated:
+        numeric_step = float(np.median(np.diff(frame[key].to_numpy(dtype=float))))
+    seasons = season_candidates(series, numeric_step)
+    before = len(y) // (k + 1)  # the rows before the first test window, roughly
+    season = choose_season(y, seasons, before)
+    from recipes import lstm_forecaster
+
+    day = lstm_forecaster.steps_per(series, "day")
+    window = max(day or 0, lstm_forecaster.MIN_WINDOW)  # the recipe's own default
+    lags = sorted({*range(1, min(SHORT_LAGS, season) + 1), season,
+                   *(s for s in seasons if s <= before // 2)})
+    first = max(max(lags), window)
+    if len(y) - first < 2 * (k + 1):
+        raise Error(f"the series has {len(y):,} steps: too short for {k} test windows after "
+                    f"the first {first} (the longest lag, or the LSTM's window)",
+                    hint="give a longer series, or fewer --folds")
+    features, names = lag_features(y, lags, series.times, season)
+    step = ""
+    if series.times is not None and series.step is not None:
+        step = lstm_forecaster.duration(series.step)
+    elif numeric_step:
+        cycle = 1 / numeric_step
+        step = (f"1/{round(cycle)} of {key!r}" if abs(cycle - round(cycle)) < 0.05
+                else f"{numeric_step:.4g} of {key!r}")
+    return SeriesData(y, features, names, season, lags, first, window, series, step, key,
+                      sampled)
+
+
+def season_candidates(series, numeric_step: float | None) -> list[int]:
+    """Seasons in steps that the spacing of the rows suggests: a day and a week of
+    sub-daily rows (48 and 336 half-hours), a week and a year of days, a year of weeks,
+    months or quarters (52, 12, 4); for a decimal-year key stepping by 1/12, 12."""
+    from recipes import lstm_forecaster
+
+    found = []
+    step = series.step if series.times is not None else None
+    if step is not None and step.total_seconds() > 0:
+        seconds = step.total_seconds()
+        for period in ("day", "week"):
+            steps = lstm_forecaster.steps_per(series, period)
+            if steps and steps >= 2:
+                found.append(steps)
+        if seconds >= 86_400 * 0.95:
+            year = 365.25 * 86_400 / seconds
+            found.append(int(round(year)))
+    elif numeric_step:
+        cycle = 1 / numeric_step  # a key counted in years (or any unit of one cycle)
+        if cycle >= 2 and abs(cycle - round(cycle)) < 0.05:
+            found.append(int(round(cycle)))
+    if not found:
+        found = list(PLAIN_SEASONS)
+    return sorted({s for s in found if s >= 2})
+
+
+def choose_season(y, seasons: Sequence[int], before: int) -> int:
+    """The season whose seasonal naive forecast the rows before the first test window best
+    (as lstm-forecaster chooses between a day and a week on its training part); seasons
+    too long to be seen twice there are left out unless none is shorter."""
+    import numpy as np
+
+    fitting = [s for s in seasons if 2 * s <= before] or [min(seasons)]
+    best, best_mae = fitting[0], math.inf
+    stop = max(before, 2 * max(fitting) + 1)
+    for season in fitting:
+        rows = np.arange(season, min(stop, len(y)))
+        mae = float(np.mean(np.abs(y[rows] - y[rows - season]))) if len(rows) else math.inf
+        if mae < best_mae:
+            best, best_mae = season, mae
+    return best
+
+
+def lag_features(y, lags: Sequence[int], times, season: int):
+    """Row r's inputs, all known before r: the last value, the earlier lags as differences
+    from it, and calendar parts of r (time of day, day of week, day of year, month) that
+    vary; without times, r's place in the season. Rows before the longest lag hold NaN."""
+    import numpy as np
+
+    rows = len(y)
+    columns, names = [], []
+    last = np.full(rows, np.nan)
+    last[1:] = y[:-1]
+    columns.append(last)
+    names.append("lag_1")
+    for lag in lags:
+        if lag == 1:
+            continue
+        shifted = np.full(rows, np.nan)
+        shifted[lag:] = y[:-lag]
+        columns.append(shifted - last)
+        names.append(f"lag_{lag}-lag_1")
+    if times is not None:
+        parts = {"time_of_day": times.hour + times.minute / 60, "day_of_week": times.dayofweek,
+                 "day_of_year": times.dayofyear, "month": times.month}
+        for name, values in parts.items():
+            values = np.asarray(values, dtype=float)
+            if np.unique(values).size > 1:
+                columns.append(values)
+                names.append(name)
+    else:
+        columns.append(np.arange(rows, dtype=float) % season)
+        names.append("place_in_season")
+    return np.column_stack(columns), names
+
+
+def series_folds(series: SeriesData, k: int) -> Folds:
+    """k expanding-window folds in time order over the rows from `first` on: each fold's
+    test window follows every row it trains on."""
+    import numpy as np
+    from sklearn.model_selection import TimeSeriesSplit
+
+    rows = np.arange(series.first, len(series.y))
+    splits = [(rows[train], rows[test])
+              for train, test in TimeSeriesSplit(n_splits=k).split(rows)]
+    size = len(splits[0][1])
+    every = f", one every {series.step}" if series.step and " of " not in series.step else ""
+    whole = series.sampled or f"all {len(series.y):,} steps{every}"
+    return Folds(splits, f"{k} expanding-window folds in time order on {whole}: each forecasts "
+                         f"a window of {size:,} steps one step ahead, trained on every step "
+                         f"before it (the first {series.first:,} steps only feed the lags)")
+
+
+def series_candidates(rec) -> tuple[list[Candidate], list[str]]:
+    """The forecasting rule's LSTM, scikit-learn regressors on lags, the naive forecasts."""
+    notes = []
+    found = [Candidate(rec.rule.model, "pick", recipe=SERIES_RECIPE,
+                       note=f"{LSTM_EPOCHS} epochs at most, keeping the best on the last "
+                            f"{VAL_SHARE:.0%} of each fold's training part"),
+             Candidate("naive (last value)", "baseline", estimator=f"{NAIVE}last"),
+             Candidate("seasonal naive", "baseline", estimator=f"{NAIVE}seasonal",
+                       note="the value one season earlier"),
+             Candidate("HistGradientBoostingRegressor", "boosted tree",
+                       estimator=SERIES_ESTIMATORS[1], note=LAGS_NOTE),
+             Candidate("Ridge", "alternative", estimator=SERIES_ESTIMATORS[0], note=LAGS_NOTE)]
+    if any("SARIMAX" in text for text in rec.rule.alternatives):
+        notes.append("SARIMAX (statsmodels), an alternative of the rule, is not scored: "
+                     "compare fits the recipes and scikit-learn only")
+    return found, notes
+
+
+def _fit_series(candidate: Candidate, series: SeriesData, train, test, seed: int):
+    import numpy as np
+
+    y = series.y
+    if candidate.estimator == f"{NAIVE}last":
+        return y[test - 1], None
+    if candidate.estimator == f"{NAIVE}seasonal":
+        return y[test - series.season], None
+    if candidate.recipe == SERIES_RECIPE:
+        return _fit_lstm(series, train, test, seed), None
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    spec = ESTIMATORS[candidate.estimator.rsplit(".", 1)[1]]
+    model = make_pipeline(StandardScaler(), spec.build(seed))
+    change = y[train] - y[train - 1]
+    with threadpool_limits(limits=1, user_api="openmp"):  # as _fit_estimator, for the same
+        model.fit(series.features[train], change)         # reason
+    return y[test - 1] + np.asarray(model.predict(series.features[test])), None
+
+
+def _fit_lstm(series: SeriesData, train, test, seed: int):
+    """The lstm-forecaster recipe on one fold, through its public functions: its cut of
+    the series set so that its test part is the fold's window, its training part the
+    fold's training rows (the last VAL_SHARE of them to choose the best epoch)."""
+    import dataclasses
+    import logging
+
+    import keras
+    import numpy as np
+
+    from recipes import lstm_forecaster as lf
+
+    # A new model per fold is the point here: TensorFlow's warning that predict retraced
+    # for each one is noise.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    start, end = int(test[0]), int(test[-1]) + 1
+    cut = dataclasses.replace(series.series,
+                              frame=series.series.frame.iloc[:end].reset_index(drop=True),
+                              times=None if series.series.times is None
+                              else series.series.times[:end])
+    targets = end - series.window  # the recipe forecasts rows window.. (horizon 1)
+    validation = max(1, round(VAL_SHARE * len(train)))
+    fitted = len(train) - validation
+    before = start - validation - series.window  # its training targets, before the cap
+    config = lf.Config(window=series.window, horizon=1, season=series.season,
+                       epochs=LSTM_EPOCHS, patience=LSTM_PATIENCE,
+                       train_fraction=(before + 0.5) / targets,
+                       val_fraction=(validation + 0.5) / targets,
+                       max_train_windows=min(fitted, LSTM_MAX_WINDOWS), seed=seed)
+    prepared = lf.prepare(cut, config)
+    if not np.array_equal(prepared.rows("test"), np.asarray(test)):
+        raise ValueError("the recipe cut the series other than the fold")
+    model = lf.build_model(prepared.window, prepared.num_features, config,
+                           **prepared.statistics())
+    lf.train(model, prepared, config, verbose=0)
+    return np.asarray(lf.predict(model, prepared, "test"), dtype="float64")
+
+
+# --------------------------------------------------------------------------------------
 # Scores
 # --------------------------------------------------------------------------------------
 
 
-def score(task: str, y_true, predicted, scores) -> dict[str, float]:
+def score(task: str, y_true, predicted, scores, scale: float | None = None
+          ) -> dict[str, float]:
+    """The task's metrics on one fold; `scale` is a series' MASE denominator."""
     import numpy as np
     from sklearn import metrics
 
-    if task == "regression":
-        return {"r2": float(metrics.r2_score(y_true, predicted)),
-                "rmse": float(math.sqrt(metrics.mean_squared_error(y_true, predicted))),
-                "mae": float(metrics.mean_absolute_error(y_true, predicted))}
+    if task in ("regression", "series"):
+        mae = float(metrics.mean_absolute_error(y_true, predicted))
+        rmse = float(math.sqrt(metrics.mean_squared_error(y_true, predicted)))
+        if task == "series":
+            return {"mae": mae, "rmse": rmse,
+                    "mase": mae / scale if scale and scale > 0 else math.nan}
+        return {"r2": float(metrics.r2_score(y_true, predicted)), "rmse": rmse, "mae": mae}
     y_true = np.asarray(y_true).astype(int)
     out = {"accuracy": float(metrics.accuracy_score(y_true, predicted))}
     if task == "binary":
@@ -537,10 +909,12 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
                 f"({best_text} against {_fmt(mine.mean(metric))}, on one holdout split): "
                 "keep the simpler, explained model.")
     if gap <= best.std(metric):
+        keep = ("the model adds nothing a naive forecast does not: keep the naive forecast, "
+                "or give the model more history" if (best.candidate.estimator or "")
+                .startswith(NAIVE) else "keep the simpler, explained model")
         return (f"The table's pick, {shown}, is within one standard deviation of the best, "
                 f"{best.candidate.name} ({best_text} against {_spread(mine, metric)}, "
-                f"{_fmt(gap)} apart): a tie on this data, so keep "
-                "the simpler, explained model.")
+                f"{_fmt(gap)} apart): a tie on this data, so {keep}.")
     direction = "lower" if metric in LOWER_IS_BETTER else "higher"
     sentence = (f"{best.candidate.name} beat the table's pick, {shown}, by {_fmt(gap)} "
                 f"{name} ({direction} is better): {best_text} against {mine_text}.")
@@ -548,6 +922,12 @@ def verdict(results: Sequence[Result], metric: str, pick: Candidate,
 
 
 def winner_hint(winner: Candidate, csv: Path | None, target: str | None) -> str:
+    if winner.estimator and winner.estimator.startswith(NAIVE):
+        return ("No model here beat a naive forecast: keep it as the forecast, or give the "
+                "models more history (a longer series) before trusting one.")
+    if winner.estimator and winner.note == LAGS_NOTE:
+        return (f"It is scikit-learn's {winner.estimator} {LAGS_NOTE} "
+                "(advisor/compare.py: lag_features).")
     if winner.recipe:
         data = f" --data {csv} --target {target}" if csv and target else ""
         return (f"Run it with `advisor run {winner.recipe}{data}`, or copy it with "
@@ -673,7 +1053,9 @@ def run(comparison: Comparison, table, budget: float, output, reporter: Reporter
     seed = int(comparison.options.get("seed", 0))
     start = clock() if start is None else start
     width = _encoded_width(table)
-    rows = len(comparison.folds.splits[0][0])
+    # Training rows of the average fold (they grow fold by fold on a series).
+    rows = round(sum(len(train) for train, _ in comparison.folds.splits)
+                 / len(comparison.folds.splits))
     k = len(comparison.folds.splits)
     keras_started = "tensorflow" in sys.modules
     todo = scheduled([c for c in comparison.candidates if not comparison.finished(c.name)],
@@ -704,8 +1086,9 @@ def run(comparison: Comparison, table, budget: float, output, reporter: Reporter
                 seconds = result.seconds
                 if candidate.uses_keras and not keras_started and k > 1:
                     seconds = seconds[1:]  # the first fold holds TensorFlow's start-up
-                timing.add(candidate.uses_keras, sum(seconds),
-                           candidate.prior_seconds(rows, width) * len(seconds))
+                if not (candidate.estimator or "").startswith(NAIVE):  # no work to time
+                        timing.add(candidate.uses_keras, sum(seconds),
+                               candidate.prior_seconds(rows, width) * len(seconds))
             keras_started = keras_started or candidate.uses_keras
             write(comparison, output)
         comparison.status = "finished"
@@ -759,7 +1142,8 @@ def _run_candidate(candidate: Candidate, comparison: Comparison, table, start: f
         began = clock()
         try:
             predicted, scores = candidate.fit_predict(table, train, test, seed)
-            fold = score(comparison.task, table.y_train[test], predicted, scores)
+            scale = table.mase_scale(train) if comparison.task == "series" else None
+            fold = score(comparison.task, table.y_train[test], predicted, scores, scale)
         except (ValueError, ArithmeticError, RecipeError, MemoryError) as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             comparison.skipped.append({"model": candidate.name,
@@ -784,6 +1168,8 @@ def _run_candidate(candidate: Candidate, comparison: Comparison, table, start: f
 
 def _encoded_width(table) -> int:
     """About how many columns the preprocessing makes (a one-hot column per category)."""
+    if isinstance(table, SeriesData):
+        return table.features.shape[1]
     width = 0
     for column, role in table.roles.items():
         if role == "category":
@@ -898,12 +1284,17 @@ def render(console, comparison: Comparison) -> None:
     for rank, result in enumerate(ranked(comparison.results, metric), start=1):
         c = result.candidate
         name = c.name + ("  ← pick" if c.role == "pick" else "")
-        source = f"{c.recipe} recipe" if c.recipe else "scikit-learn"
+        source = f"{c.recipe} recipe" if c.recipe else (
+            "no fitting" if (c.estimator or "").startswith(NAIVE) else
+            "scikit-learn, lags" if c.note == LAGS_NOTE else "scikit-learn")
         table.add_row(str(rank), name, source,
                       _spread(result, metric),
                       *[_fmt(result.mean(m)) for m in others], f"{sum(result.seconds):.1f}")
-    # Piped output has no width of its own: wide enough for the longest class names.
-    console.print(table, width=None if console.is_terminal else max(console.width, 112))
+    # Piped output has no width of its own: wide enough for the longest class names (rich
+    # caps print(width=) at the console's width, so the console itself is widened).
+    if not console.is_terminal:
+        console.width = max(console.width, 160)
+    console.print(table)
     for item in comparison.skipped:
         console.print(f"skipped {item['model']}: {item['reason']}", highlight=False)
     for note in comparison.notes:

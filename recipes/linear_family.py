@@ -172,11 +172,12 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
 
 def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
                 features: Sequence[str] | None = None, drop: Sequence[str] = (),
-                positive_label: str | None = None) -> Table:
+                positive_label: str | None = None, frame=None) -> Table:
     """The table before the split: every row in x_train and y_train, none in the test part
-    (`advisor compare` cuts it into its own cross-validation folds)."""
+    (`advisor compare` cuts it into its own cross-validation folds). `frame`: the rows
+    already read from `source` (a sample of a large file), instead of reading it."""
     path, name = source_path(source, spec)
-    frame = data.read_csv(path)
+    frame = data.read_csv(path) if frame is None else frame
     frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
     decided = decide(frame, target or spec.target, path, spec.task, features=features,
                      drop=drop, positive_label=positive_label)

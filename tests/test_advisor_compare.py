@@ -232,7 +232,8 @@ def test_ctrl_c_keeps_every_finished_model_and_resume_continues(tmp_path, monkey
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--csv", "{taylor}", "--target", "demand_mw"], "compare covers tables"),
+    (["--csv", "{taylor}", "--target", "demand_mw", "--goal", "find-groups"],
+     "compare covers tables"),
     (["--target", "y"], "compare needs --csv FILE and --target COLUMN"),
 ])
 def test_what_compare_does_not_cover_is_a_one_line_error(argv, message):
@@ -243,3 +244,208 @@ def test_what_compare_does_not_cover_is_a_one_line_error(argv, message):
     assert result.exit_code in (1, 2)
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert "hint: " in result.stderr
+
+
+# --------------------------------------------------------------------------------------
+# Series
+# --------------------------------------------------------------------------------------
+
+HOURS = 24 * 30
+
+
+def seasonal_csv(tmp_path):
+    """Hourly values with a strong daily cycle and a little noise: repeating yesterday's
+    hour is a far better forecast than repeating the last hour."""
+    rng = np.random.default_rng(3)
+    hours = np.arange(HOURS)
+    y = 100 + 10 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.5, HOURS)
+    times = pd.date_range("2024-03-01", periods=HOURS, freq="h")
+    path = tmp_path / "seasonal.csv"
+    pd.DataFrame({"time": times.strftime("%Y-%m-%d %H:%M:%S"), "load": y.round(3)}).to_csv(
+        path, index=False)
+    return path
+
+
+def fake_lstm(calls):
+    """The LSTM replaced by the last value plus a constant error, so that the series tests
+    run in a second and the pick is clearly beaten."""
+
+    def fit(series, train, test, seed):
+        calls.append((tuple(train), tuple(test)))
+        return series.y[np.asarray(test) - 1] + 3.0
+
+    return fit
+
+
+def test_a_series_is_scored_on_expanding_windows_in_time_order_and_the_season_wins(
+        tmp_path, monkeypatch):
+    seen = []
+    fit_predict = compare.Candidate.fit_predict
+
+    def spying(self, table, train, test, seed):
+        seen.append((self.name, tuple(train), tuple(test)))
+        return fit_predict(self, table, train, test, seed)
+
+    monkeypatch.setattr(compare.Candidate, "fit_predict", spying)
+    monkeypatch.setattr(compare, "_fit_lstm", fake_lstm([]))
+    data = compare_json("--csv", seasonal_csv(tmp_path), "--target", "load", "--folds", 4,
+                        "--output", tmp_path / "out")
+
+    assert data["task"] == "series" and data["metric"] == "mae"
+    assert data["pick"]["recipe"] == "lstm-forecaster" and data["skipped"] == []
+    assert data["table"]["season"] == 24 and "expanding-window" in data["validation"]
+    scores = board(data)
+    assert set(scores) == {"LSTM forecaster", "naive (last value)", "seasonal naive",
+                           "HistGradientBoostingRegressor", "Ridge"}
+    seasonal, naive = scores["seasonal naive"], scores["naive (last value)"]
+    assert seasonal["mean"] < naive["mean"] - naive["std"]
+    assert seasonal["metrics"]["mase"]["mean"] < 1.5 < naive["metrics"]["mase"]["mean"]
+    winner = data["leaderboard"][0]["model"]
+    assert winner != "LSTM forecaster"
+    assert data["verdict"].startswith(f"{winner} beat the table's pick, LSTM forecaster")
+
+    # The same folds for every model, in time order: each trains only on rows before its
+    # test window; the windows follow each other and training grows.
+    folds = {}
+    for name, train, test in seen:
+        folds.setdefault(name, []).append((train, test))
+    reference = folds["seasonal naive"]
+    assert len(reference) == 4 and all(f == reference for f in folds.values())
+    for train, test in reference:
+        assert max(train) < min(test)
+        assert list(test) == list(range(test[0], test[-1] + 1))
+    assert [len(train) for train, _ in reference] == sorted(len(t) for t, _ in reference)
+    assert reference[-1][1][-1] == HOURS - 1
+
+
+def test_the_lstm_recipe_trains_only_on_rows_before_its_window(tmp_path, monkeypatch):
+    from recipes import lstm_forecaster
+
+    cuts = []
+    prepare = lstm_forecaster.prepare
+
+    def recording(series, config):
+        prepared = prepare(series, config)
+        cuts.append({part: prepared.rows(part) for part in ("train", "val", "test")})
+        return prepared
+
+    monkeypatch.setattr(lstm_forecaster, "prepare", recording)
+    monkeypatch.setattr(compare, "LSTM_EPOCHS", 1)
+    from tests.conftest import ROOT
+
+    data = compare_json("--csv", ROOT / "tests" / "data" / "airpassengers.csv", "--target",
+                        "value", "--folds", 2, "--output", tmp_path / "out")
+    scores = board(data)
+    lstm, naive = scores["LSTM forecaster"], scores["naive (last value)"]
+    assert len(lstm["folds"]) == 2 and data["table"]["season"] == 12
+    # One epoch from persistence (it forecasts the change from the last value): close to it.
+    assert lstm["mean"] < 1.5 * naive["mean"]
+    assert len(cuts) == 2
+    for cut, (_, test) in zip(cuts, _series_folds(data), strict=True):
+        assert list(cut["test"]) == test
+        assert cut["train"].max() < cut["val"].min() and cut["val"].max() < min(test)
+
+
+def _series_folds(data):
+    rows, first = data["table"]["rows"], data["table"]["first_forecast_row"]
+    size = (rows - first) // 3
+    return [(None, list(range(rows - (2 - i) * size, rows - (1 - i) * size)))
+            for i in range(2)]
+
+
+def test_a_series_keeps_the_budget_and_resume_scores_only_what_was_skipped(
+        tmp_path, monkeypatch):
+    csv, out = seasonal_csv(tmp_path), tmp_path / "out"
+    calls = []
+    monkeypatch.setattr(compare, "_fit_lstm", fake_lstm(calls))
+    monkeypatch.setattr(compare, "LSTM_COST", 1000.0)  # an LSTM far beyond the budget
+    result = run_compare("--csv", csv, "--target", "load", "--folds", 3, "--budget", 30,
+                         "--output", out)
+    assert result.exit_code == 0, result.output
+    first = json.loads((out / "compare.json").read_text())
+    assert [item["model"] for item in first["skipped"]] == ["LSTM forecaster"]
+    assert "was not scored" in first["verdict"] and calls == []
+    assert len(first["leaderboard"]) == 4 and (out / "scores.png").stat().st_size > 0
+
+    monkeypatch.setattr(compare, "LSTM_COST", 5.0)
+    fitted = []
+    fit_predict = compare.Candidate.fit_predict
+    monkeypatch.setattr(compare.Candidate, "fit_predict", lambda self, *a: (
+        fitted.append(self.name), fit_predict(self, *a))[1])
+    data = compare_json("--resume", out)
+    assert set(fitted) == {"LSTM forecaster"} and len(calls) == 3
+    assert data["skipped"] == [] and data["status"] == "finished"
+    assert board(data)["Ridge"]["fold_seconds"] == board(first)["Ridge"]["fold_seconds"]
+    assert "beat the table's pick, LSTM forecaster" in data["verdict"]
+
+
+# --------------------------------------------------------------------------------------
+# Large files, tables with dates
+# --------------------------------------------------------------------------------------
+
+
+def test_a_large_file_is_read_in_chunks_and_sampled_over_all_of_it(tmp_path, monkeypatch):
+    rows = 3_000
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(rows, 2))
+    path = tmp_path / "big.csv"
+    pd.DataFrame({"row": np.arange(rows), "x1": x[:, 0], "x2": x[:, 1],
+                  "y": 3 * x[:, 0] - x[:, 1] + rng.normal(0, 0.1, rows)}).to_csv(path,
+                                                                                 index=False)
+    chunks = []
+    read_csv = pd.read_csv
+
+    def counting(*args, **kwargs):
+        reader = read_csv(*args, **kwargs)
+        if kwargs.get("chunksize"):
+            return (chunks.append(len(chunk)) or chunk for chunk in reader)
+        return reader
+
+    monkeypatch.setattr(pd, "read_csv", counting)
+    frame, total = compare.read_sample(path, 1_000, seed=0, chunk_rows=400)
+    assert total == rows and len(frame) == 1_000 and max(chunks) <= 400
+    sampled = frame["row"].to_numpy()
+    assert (np.diff(sampled) > 0).all()  # in file order, no row twice
+    assert all(((sampled >= lo) & (sampled < lo + 1_000)).sum() > 250 for lo in (0, 1_000, 2_000))
+    again, _ = compare.read_sample(path, 1_000, seed=0, chunk_rows=700)
+    assert (again["row"].to_numpy() == sampled).all()  # whatever the chunk size
+
+    monkeypatch.setattr(pd, "read_csv", read_csv)
+    monkeypatch.setattr(compare, "SAMPLE_ROWS", 1_000)
+    monkeypatch.setattr(compare, "HOLDOUT_ABOVE_ROWS", 800)
+    monkeypatch.setattr(compare, "_fit_recipe", fake_recipe([]))
+    data = compare_json("--csv", path, "--target", "y", "--output", tmp_path / "out")
+    assert "a random sample of 1,000 of the 3,000 rows" in data["validation"]
+    assert data["table"]["file_rows"] == rows and data["table"]["rows"] == 1_000
+    assert board(data)["LinearRegression"]["mean"] > 0.99
+
+
+def test_a_table_of_dated_events_is_compared_as_a_table(tmp_path, monkeypatch):
+    from advisor.cli import build_recommendation
+    from tests.conftest import ROOT
+
+    csv = tmp_path / "flights.csv"  # the first 800 flights: quicker, the same shape
+    pd.read_csv(ROOT / "tests" / "data" / "flights.csv", nrows=800).to_csv(csv, index=False)
+    rec = build_recommendation({}, csv, "arr_delay", interactive=False)
+    assert rec.profile.timing.shape == "events"  # recipes.columns.timing decided it
+    monkeypatch.setattr(compare, "_fit_recipe", fake_recipe([]))
+    candidates = compare.candidates  # the pick, the baseline and the boosted tree: quick
+    monkeypatch.setattr(compare, "candidates", lambda *a: (candidates(*a)[0][:3], []))
+    data = compare_json("--csv", csv, "--target", "arr_delay", "--folds", 2, "--budget", 60,
+                        "--output", tmp_path / "out")
+    assert data["task"] == "regression" and data["pick"]["recipe"] == rec.rule.recipe
+    assert "time_hour" in data["table"]["features"]  # the date, as a feature of a table
+    scores = board(data)
+    assert len(scores[data["pick"]["model"]]["folds"]) == 2
+    assert scores["HistGradientBoostingRegressor"]["mean"] < \
+        0.6 * scores["mean (baseline)"]["mean"]
+
+
+def test_a_forecaster_that_only_ties_a_naive_forecast_is_told_it_adds_nothing():
+    pick = compare.Candidate("LSTM forecaster", "pick", recipe="lstm-forecaster")
+    naive = compare.Result(compare.Candidate("naive (last value)", "baseline",
+                                             estimator="naive.last"),
+                           [{"mae": 12.0}, {"mae": 14.0}], [0.0, 0.0])
+    lstm = compare.Result(pick, [{"mae": 13.0}, {"mae": 15.0}], [1.0, 1.0])
+    text = compare.verdict([lstm, naive], "mae", pick, [], None, None)
+    assert "best, naive (last value)" in text and "adds nothing a naive forecast" in text
