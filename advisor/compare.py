@@ -403,7 +403,7 @@ def prepare(csv: Path, target: str, rec, task: str, k: int, seed: int):
     """(the data, its folds, what to record of it): a table or a series, as the profile
     (recipes.columns) found it."""
     if task == "series":
-        series = load_series(csv, target, rec.profile.timing, k)
+        series = _recipe_errors(load_series, csv, target, rec.profile.timing, k)
         return series, series_folds(series, k), {
             "rows": len(series.y), "time_key": series.key, "step": series.step,
             "season": series.season, "lags": series.lags, "first_forecast_row": series.first,
@@ -550,9 +550,11 @@ def load_series(csv: Path, target: str, timing, k: int) -> SeriesData:
     dated = key is not None and timing.key_is_date
     if key is not None and not dated:  # a numeric time key such as a decimal year
         frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
-    series = data.series_from_frame(frame[[key, target] if dated else [target]],
-                                    target=target, time_col=key if dated else None,
-                                    features=None, source=str(csv))
+    from recipes import lstm_forecaster
+
+    series = lstm_forecaster.series_from_frame(
+        frame[[key, target] if dated else [target]], target=target,
+        time_col=key if dated else None, features=None, source=str(csv))
     if len(series.frame) > SAMPLE_ROWS:  # the most recent part: forecasting is about now
         dropped = len(series.frame) - SAMPLE_ROWS
         series = dataclasses.replace(
@@ -569,8 +571,6 @@ def load_series(csv: Path, target: str, timing, k: int) -> SeriesData:
     seasons = season_candidates(series, numeric_step)
     before = len(y) // (k + 1)  # the rows before the first test window, roughly
     season = choose_season(y, seasons, before)
-    from recipes import lstm_forecaster
-
     day = lstm_forecaster.steps_per(series, "day")
     window = max(day or 0, lstm_forecaster.MIN_WINDOW)  # the recipe's own default
     lags = sorted({*range(1, min(SHORT_LAGS, season) + 1), season,
@@ -583,13 +583,31 @@ def load_series(csv: Path, target: str, timing, k: int) -> SeriesData:
     features, names = lag_features(y, lags, series.times, season)
     step = ""
     if series.times is not None and series.step is not None:
-        step = lstm_forecaster.duration(series.step)
+        step = duration(series.step)
     elif numeric_step:
         cycle = 1 / numeric_step
         step = (f"1/{round(cycle)} of {key!r}" if abs(cycle - round(cycle)) < 0.05
                 else f"{numeric_step:.4g} of {key!r}")
     return SeriesData(y, features, names, season, lags, first, window, series, step, key,
                       sampled)
+
+
+def duration(step) -> str:
+    """A time step in words: "30 min", "1 h", "7 days"."""
+    from recipes import lstm_forecaster_cli
+
+    return lstm_forecaster_cli.duration(step)
+
+
+def _recipe_errors(function, *args):
+    """`function(*args)`, with the LSTM recipe's own errors (its file stands alone, so it
+    has its own RecipeError) turned into the advisor's."""
+    from recipes import lstm_forecaster
+
+    try:
+        return function(*args)
+    except lstm_forecaster.RecipeError as error:
+        raise RecipeError(error.message, hint=error.hint, exit_code=error.exit_code) from None
 
 
 def season_candidates(series, numeric_step: float | None) -> list[int]:
@@ -756,7 +774,7 @@ def _fit_lstm(series: SeriesData, train, test, seed: int):
                        train_fraction=(before + 0.5) / targets,
                        val_fraction=(validation + 0.5) / targets,
                        max_train_windows=min(fitted, LSTM_MAX_WINDOWS), seed=seed)
-    prepared = lf.prepare(cut, config)
+    prepared = _recipe_errors(lf.prepare, cut, config)
     if not np.array_equal(prepared.rows("test"), np.asarray(test)):
         raise ValueError("the recipe cut the series other than the fold")
     model = lf.build_model(prepared.window, prepared.num_features, config,
