@@ -54,7 +54,9 @@ def find(name: str) -> tuple[catalog.RecipeInfo, types.ModuleType]:
         raise RecipeError(f"unknown recipe {name!r}",
                           hint=f"choose one of: {', '.join(catalog.names())}",
                           exit_code=ExitStatus.USAGE)
-    return info, importlib.import_module(info.module)
+    # In a copy made by `advisor copy --with-runner` the recipe sits beside this file.
+    module = info.module if __package__ else info.module.rpartition(".")[2]
+    return info, importlib.import_module(module)
 
 
 # --------------------------------------------------------------------------
