@@ -10,8 +10,9 @@ from the recipe's `Config` (every field with a `help` in its metadata becomes an
 adds --data, --seed, --output, --resume, --json, --quiet and the training engine's options
 (--strategy, --mixed-precision, --jit), and then:
 
-1. `recipe.load_data(source, config)` for 'sample' and 'full' (your own .npz or IDX folder
-   is read, checked and cut to --max-samples here) -> (x_train, y_train), (x_test, y_test);
+1. `recipe.load_data("sample", config)` -> (x_train, y_train), (x_test, y_test), checked
+   here; 'full' (each download checked against its sha256, Fashion-MNIST's included) and
+   your own .npz or folder of IDX files are read, checked and cut to --max-samples here;
 2. `recipe.build_model(input_shape, num_classes, config, train_examples=...)` inside the
    distribution strategy's scope;
 3. `recipe.train(model, x_train, y_train, config, callbacks=..., verbose=...)`, a recipe's
@@ -126,14 +127,14 @@ def load(recipe, source: str, config) -> data.ImageData:
     """The recipe's data as checked images with their class names."""
     dataset = getattr(config, "dataset", "mnist")
     classes = data.IMAGE_DATASETS.get(dataset, {}).get("classes")
-    if data.is_source_keyword(source):
+    if source == "sample":
         try:
             (x_train, y_train), (x_test, y_test) = recipe.load_data(source, config)
         except (ValueError, OSError) as error:
             raise _as_recipe_error(error) from None
         arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
         images = data.checked_images(arrays, classes, source=f"{source}:{dataset}")
-    else:  # your own data: read and checked here, in every format data.py knows
+    else:  # checked downloads, and your own data in every format data.py knows
         images = data.load_images(source, dataset).limit(getattr(config, "max_samples", None))
     return images
 
@@ -153,8 +154,13 @@ def _as_recipe_error(error: Exception) -> RecipeError:
 # --------------------------------------------------------------------------
 
 
+def parse_args(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None):
+    """The options; with --resume DIR, those the run in DIR was started with."""
+    return engine.parse(make_parser(info, recipe), argv)
+
+
 def train(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None) -> int:
-    args = engine.parse(make_parser(info, recipe), argv)
+    args = parse_args(info, recipe, argv)
     trainer = engine.setup(args)  # the strategy first, then the seed, precision, XLA
     config = make_config(recipe, args, trainer)
     images = load(recipe, args.data, config)

