@@ -1,5 +1,6 @@
 """The Keras callbacks the runner adds to a recipe's `fit`: Ctrl-C that stops between steps,
-and the hand-over of a resumed run's history to the callbacks that keep their own memory.
+the random generators' state kept with the checkpoint, and the hand-over of a resumed run's
+history to the callbacks that keep their own memory.
 
 Kept apart from engine.py so that importing engine (as the recipes not yet on the runner do
 at start-up) still does not import Keras.
@@ -8,11 +9,14 @@ at start-up) still does not import Keras.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import keras
+import numpy as np
 
 
 class StopOnCtrlC(keras.callbacks.Callback):
@@ -51,6 +55,42 @@ class StopOnCtrlC(keras.callbacks.Callback):
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+class SeedStates(keras.callbacks.Callback):
+    """BackupAndRestore checkpoints the weights and the optimizer but not the state of the
+    layers' random generators (Dropout's, augmentation's): without it a resumed run draws
+    other dropout masks than an unbroken one. This keeps that state beside the checkpoint,
+    one file per epoch it holds (the last two, as BackupAndRestore keeps two), and puts it
+    back when BackupAndRestore (which must come first) resumes from that epoch."""
+
+    def __init__(self, directory: Path):
+        super().__init__()
+        self.directory = Path(directory)
+
+    def _states(self) -> list:
+        return [v for v in self.model.variables if "seed_generator_state" in v.path]
+
+    def _file(self, epochs_done: int) -> Path:
+        return self.directory / f"seed-states-{epochs_done}.npz"
+
+    def on_train_begin(self, logs=None):
+        start = getattr(self.model, "_initial_epoch", None) or 0
+        if not start or not self._file(start).is_file():
+            return
+        with np.load(self._file(start)) as saved:
+            for index, variable in enumerate(self._states()):
+                variable.assign(saved[f"state{index}"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.directory.is_dir():
+            return
+        states = {f"state{i}": keras.ops.convert_to_numpy(v)
+                  for i, v in enumerate(self._states())}
+        partial = self.directory / ".seed-states.npz"
+        np.savez(partial, **states)
+        os.replace(partial, self._file(epoch + 1))
+        self._file(epoch - 1).unlink(missing_ok=True)
 
 
 class ResumeHistory(keras.callbacks.Callback):

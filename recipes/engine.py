@@ -275,13 +275,14 @@ def checkpointed(train: Callable[[list], object], *, run: RunDir, epochs: int,
     of every epoch, those before a resume included."""
     import keras
 
-    from recipes.callbacks import ResumeHistory, StopOnCtrlC
+    from recipes.callbacks import ResumeHistory, SeedStates, StopOnCtrlC
     from recipes.common import progress_to_stderr
 
     log = run.file(TRAINING_LOG)
     stop = StopOnCtrlC()
     engine_callbacks = [
         keras.callbacks.BackupAndRestore(str(run.file(CHECKPOINT_DIR)), double_checkpoint=True),
+        SeedStates(run.file(CHECKPOINT_DIR)),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(log), append=True),
         stop,
