@@ -141,12 +141,12 @@ def load(recipe, source: str, config) -> data.ImageData:
 
 def _as_recipe_error(error: Exception) -> RecipeError:
     """A recipe signals a mistake the user can fix with ValueError(message, hint)."""
+    if isinstance(error, OSError):  # the shipped sample missing or unreadable
+        return RecipeError(f"{error.filename or 'the shipped sample'}: {error.strerror}",
+                           hint="reinstall keras-recipes, or give --data PATH to your own copy")
     message = str(error.args[0]) if error.args else str(error)
-    if isinstance(error, FileNotFoundError):
-        message = f"{error.filename}: no such file"
-    hint = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], str) else (
-        "use --data sample (shipped, works offline), or --data PATH to your own copy")
-    return RecipeError(message, hint=hint)
+    hint = error.args[1] if len(error.args) > 1 else "check --data and the options"
+    return RecipeError(message, hint=str(hint))
 
 
 # --------------------------------------------------------------------------

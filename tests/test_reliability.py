@@ -110,18 +110,18 @@ def watch_every_epoch(monkeypatch, callback):
 
 
 def test_conv2d_stopped_by_ctrl_c_resumes_to_the_same_weights(tmp_path, monkeypatch, capsys):
-    """The convnet's dropout and shuffle are keyed by the seed: Ctrl-C in the third epoch,
+    """The convnet's dropout and shuffle are keyed by the seed: Ctrl-C in the second epoch,
     then --resume, ends weight for weight where an unbroken run does."""
     import keras
 
-    options = ["conv2d-classifier", "--seed", "3", "--epochs", "3", "--max-samples", "400",
+    options = ["conv2d-classifier", "--seed", "3", "--epochs", "2", "--max-samples", "300",
                "--batch-size", "32", "--quiet"]
     whole, out = tmp_path / "whole", tmp_path / "run"
     assert runner.main([*options, "--output", str(whole)]) == 0
 
     class CtrlC(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 2:
+            if epoch == 1:
                 os.kill(os.getpid(), signal.SIGINT)
 
     with monkeypatch.context() as patch:
