@@ -1,9 +1,10 @@
-"""Shared plumbing for every recipe: options, errors, output files, metrics.
+"""Shared plumbing of the runner (recipes/runner.py) and of the recipes not yet on it:
+options, errors, output files, metrics, plots.
 
-Nothing here builds a model. It keeps the recipes short and alike: each one
-parses its options with `make_parser`, writes its results with `RunDir`, and is
-run through `run_cli`, which turns a `RecipeError` into a one-line message with
-a hint and a non-zero exit code instead of a traceback.
+Nothing here builds a model. A recipe not yet on the runner parses its options with
+`make_parser`, writes its results with `RunDir`, and is run through `run_cli`, which turns a
+`RecipeError` into a one-line message with a hint and a non-zero exit code instead of a
+traceback; the runner does the same for the recipes on it.
 
 TensorFlow, Keras and matplotlib are imported inside the functions that need
 them, so that importing this module (for instance to list recipes) stays fast.
