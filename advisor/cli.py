@@ -190,8 +190,9 @@ def run(
         typer.echo(ctx.get_help())
         raise typer.Exit(ExitStatus.OK if name else ExitStatus.USAGE)
     info = lookup(name)
-    module = importlib.import_module(info.command_module)
-    raise typer.Exit(module.main(list(ctx.args)))
+    from recipes import runner
+
+    raise typer.Exit(runner.run(info.name, list(ctx.args)))
 
 
 # --------------------------------------------------------------------------------------
@@ -463,6 +464,8 @@ def copy(
     dry_run: bool = typer.Option(False, "--dry-run", help="list what would be written, write "
                                                           "nothing"),
     show_diff: bool = typer.Option(False, "--diff", help="show how existing files would change"),
+    with_runner: bool = typer.Option(False, "--with-runner", help="add the runner, for "
+                                     "checkpoints, --resume, run directories and strategies"),
 ) -> None:
     """Copy a recipe, the project modules it imports and its sample data into DEST, so that it
     runs there without keras-recipes installed. Prints the `pip install` line it needs."""
@@ -470,7 +473,7 @@ def copy(
 
     info = lookup(name)
     copier.check_destination(dest)
-    files = copier.plan(info, dest)
+    files = copier.plan(info, dest, with_runner)
     if show_diff:
         for planned in files:
             if text := copier.diff(planned):
@@ -489,9 +492,13 @@ def copy(
     entry = copier.target_name(info.module, info.module)
     print()
     print("Install what it needs:")
-    print(f"  {copier.pip_line(info)}")
+    print(f"  {copier.pip_line(info, with_runner)}")
     print("Then run it there:")
     print(f"  cd {dest} && python {entry}.py --help")
+    if info.on_runner and with_runner:
+        runner = copier.target_name(copier.RUNNER, info.module)
+        print("or through the runner (checkpoints, --resume, run directories, strategies):")
+        print(f"  cd {dest} && python {runner}.py {info.name} --help")
 
 
 # --------------------------------------------------------------------------------------
@@ -577,8 +584,9 @@ def demo() -> None:
             args.append("--quiet")  # no progress bar where nobody watches it move
         console.rule(f"advisor run {recipe} {' '.join(args)}".strip())
         sys.stdout.flush()
-        module = importlib.import_module(catalog.get(recipe).command_module)
-        raise typer.Exit(module.main(args))
+        from recipes import runner
+
+        raise typer.Exit(runner.run(recipe, args))
     raise RecipeError("no demo case has a recipe in this version",
                       hint="add a [[demo]] case to advisor/rules.toml")
 

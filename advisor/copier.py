@@ -1,11 +1,16 @@
 """`advisor copy`: a recipe, the project modules it imports and its shipped data, copied
 into another folder so that it runs there without keras-recipes installed.
 
+A recipe on the runner (mnist_fnn.py) is one file that imports nothing of the project: it is
+copied alone, with its data. `--with-runner` adds recipes/runner.py and the modules it
+imports, for checkpoints, --resume, run directories and strategies. A recipe not yet on the
+runner is copied with the project modules it imports.
+
 The recipe keeps its file name (mnist_fnn.py); each project module it needs, found by
 reading its imports with `ast` (transitively), lands beside it with a `recipes_` prefix
-(recipes_common.py, recipes_data.py) so that it cannot clash with a module of yours.
+(recipes_common.py, recipes_runner.py) so that it cannot clash with a module of yours.
 Imports are rewritten to match; nothing else in the code changes. Shipped data goes to
-datasets/, with its checksums and provenance, where recipes_data.py looks for it.
+datasets/, with its checksums and provenance, where the recipe looks for it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from recipes.common import RecipeError, default_file_mode
 PACKAGE = "recipes"
 PACKAGE_DIR = Path(recipes.__file__).resolve().parent
 DATA_EXTRAS = ("SHA256SUMS", "README.md")  # checksums and provenance travel with the data
+RUNNER = f"{PACKAGE}.runner"
+RUNNER_REQUIRES = ("rich", "matplotlib")  # the runner's tables and pictures
 
 
 @dataclass
@@ -168,13 +175,26 @@ def rewrite(source: str, module: str, entry: str) -> str:
     if module == entry:
         text = text.replace(f"python -m {entry}", f"python {short}.py")
         text = text.replace(f"from {PACKAGE} import {short}", f"import {short}")
-    return text
+    return text.replace(f"python -m {RUNNER}", f"python {target_name(RUNNER, entry)}.py")
 
 
-def plan(info: RecipeInfo, dest: Path) -> list[PlannedFile]:
+def modules(info: RecipeInfo, with_runner: bool = False) -> list[str]:
+    """The project modules a copy holds, the recipe first."""
+    if info.on_runner:
+        return [info.module, *(dependencies(RUNNER) if with_runner else [])]
+    return dependencies(info.module)
+
+
+def requires(info: RecipeInfo, with_runner: bool = False) -> tuple[str, ...]:
+    """The packages a copy needs."""
+    extra = RUNNER_REQUIRES if info.on_runner and with_runner else ()
+    return (*info.requires, *(r for r in extra if r not in info.requires))
+
+
+def plan(info: RecipeInfo, dest: Path, with_runner: bool = False) -> list[PlannedFile]:
     """What copying the recipe into dest would write, and how each file stands there now."""
     files = []
-    for module in dependencies(info.module):
+    for module in modules(info, with_runner):
         path = module_file(module)
         source = path.read_text(encoding="utf-8")
         text = rewrite(source, module, info.module)
@@ -257,5 +277,5 @@ def diff(planned: PlannedFile) -> str:
     return "".join(difflib.unified_diff(old, new, str(planned.dest), f"{planned.source} (copy)"))
 
 
-def pip_line(info: RecipeInfo) -> str:
-    return "pip install " + " ".join(shlex.quote(r) for r in info.requires)
+def pip_line(info: RecipeInfo, with_runner: bool = False) -> str:
+    return "pip install " + " ".join(shlex.quote(r) for r in requires(info, with_runner))

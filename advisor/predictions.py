@@ -50,6 +50,10 @@ def finished_run(run_dir: Path) -> catalog.RecipeInfo:
 def predict(run_dir: Path, data: str | None):
     """The predictions of the run in `run_dir` for `data`, as a pandas DataFrame."""
     info = finished_run(run_dir)
+    if info.on_runner:  # the runner wrote the run, and reads it
+        from recipes import runner
+
+        return info, runner.predict_run(info, run_dir, data)
     module = importlib.import_module(info.command_module)
     if not hasattr(module, "predict_run") and hasattr(module, "generate_main"):
         saved = sorted(run_dir.glob("*.keras"))

@@ -44,6 +44,8 @@ RECIPE_FIELDS = {"train_seconds": "seconds", "epochs": "epochs",
 REFERENCE_FIELDS = {"train_seconds": "train_seconds", "epochs": "epochs",
                     "train_samples": "train_samples", "steps": "steps",
                     "rows_per_second": "rows_per_second", "quality": "quality.accuracy"}
+
+
 MEASURES = ("wall_seconds", "train_seconds", "seconds_per_epoch", "samples_per_second",
             "steps_per_second", "rows_per_second", "peak_rss_mb")
 FASTER_WHEN_HIGHER = ("samples_per_second", "steps_per_second", "rows_per_second")
@@ -287,7 +289,7 @@ def cases(quick: bool) -> list[Case]:
             name="mnist-fnn",
             description="Flatten -> Dense 128 -> Dense 10, 5 epochs, against the Keras "
                         "beginner tutorial's code",
-            recipe=Side("recipe", ["-m", "recipes.mnist_fnn", *fashion], reads="metrics"),
+            recipe=Side("recipe", ["-m", "recipes.runner", "mnist-fnn", *fashion], reads="metrics"),
             reference=Side("reference", ["-m", "benchmarks.references.mnist_fnn", *fashion]),
             data=described, quality="accuracy",
             targets=[
@@ -300,8 +302,9 @@ def cases(quick: bool) -> list[Case]:
             name="mnist-fnn-xla",
             description="mnist-fnn with its default compilation (no XLA on a CPU) against "
                         "the same recipe with --jit",
-            recipe=Side("default", ["-m", "recipes.mnist_fnn", *fashion], reads="metrics"),
-            reference=Side("--jit", ["-m", "recipes.mnist_fnn", *fashion, "--jit"],
+            recipe=Side("default", ["-m", "recipes.runner", "mnist-fnn", *fashion],
+                        reads="metrics"),
+            reference=Side("--jit", ["-m", "recipes.runner", "mnist-fnn", *fashion, "--jit"],
                            reads="metrics"),
             data=described, quality="accuracy",
             targets=[("the default is not slower than the alternative (within 10%)",
@@ -311,7 +314,7 @@ def cases(quick: bool) -> list[Case]:
             name="conv2d-classifier",
             description=f"conv2d-classifier against keras.io's simple MNIST convnet, "
                         f"{conv_epochs} epochs each",
-            recipe=Side("recipe", ["-m", "recipes.conv2d_classifier", *fashion,
+            recipe=Side("recipe", ["-m", "recipes.runner", "conv2d-classifier", *fashion,
                                    "--epochs", conv_epochs], reads="metrics"),
             reference=Side("reference", ["-m", "benchmarks.references.conv2d_classifier",
                                          *fashion, "--epochs", conv_epochs]),
@@ -326,10 +329,11 @@ def cases(quick: bool) -> list[Case]:
             name="conv2d-classifier-xla",
             description="conv2d-classifier with its default compilation (no XLA on a CPU) "
                         "against the same recipe with --jit, 2 epochs of 12,000 images",
-            recipe=Side("default", ["-m", "recipes.conv2d_classifier", *fashion, "--epochs",
-                                    "2", "--max-samples", "12000"], reads="metrics"),
-            reference=Side("--jit", ["-m", "recipes.conv2d_classifier", *fashion, "--epochs",
-                                     "2", "--max-samples", "12000", "--jit"], reads="metrics"),
+            recipe=Side("default", ["-m", "recipes.runner", "conv2d-classifier", *fashion,
+                                    "--epochs", "2", "--max-samples", "12000"], reads="metrics"),
+            reference=Side("--jit", ["-m", "recipes.runner", "conv2d-classifier", *fashion,
+                                     "--epochs", "2", "--max-samples", "12000", "--jit"],
+                           reads="metrics"),
             data=described, quality="accuracy", headline="seconds_per_epoch",
             targets=[("the default is not slower than the alternative (within 10%)",
                       _ratio_at_most("seconds_per_epoch", 1.1))],

@@ -28,6 +28,9 @@ class RecipeInfo:
     def command_module(self) -> str:
         """The module `advisor run`, `generate` and `predict` call."""
         return self.entry or self.module
+    # On the runner (recipes/runner.py): one self-contained file whose `main` is the plain
+    # one, the runner doing options, run directories, resume and strategies for it.
+    on_runner: bool = False
 
     @property
     def predicts_rows(self) -> bool:
@@ -44,6 +47,8 @@ RECIPES: tuple[RecipeInfo, ...] = (
         task="image classification",
         data="MNIST digits sample (shipped); full MNIST or Fashion-MNIST",
         shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
+        requires=("keras>=3.15", "tensorflow>=2.21", "numpy"),
+        on_runner=True,
     ),
     RecipeInfo(
         name="conv2d-classifier",
@@ -54,6 +59,8 @@ RECIPES: tuple[RecipeInfo, ...] = (
         data="Fashion-MNIST and MNIST samples (shipped); full Fashion-MNIST, MNIST, CIFAR-10 "
              "or an IDX directory / .npz of your own",
         shipped=("fashion_mnist_sample.npz", "mnist_sample.npz"),
+        requires=("keras>=3.15", "tensorflow>=2.21", "numpy"),
+        on_runner=True,
     ),
     RecipeInfo(
         name="conditional-gan",

@@ -9,10 +9,9 @@ The recipe files run alone and know nothing of this; `recipes/conditional_gan_cl
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Iterator, Sequence
 
-from recipes import common, engine
+from recipes import engine
 from recipes.common import RecipeError, RunDir
 
 
@@ -26,32 +25,13 @@ def fit(train: Callable[[list], object], model, *, run: RunDir, epochs: int,
     Callbacks with a `resume(history)` method get the history of the epochs a checkpoint
     restored. `first_batches` makes a dataset like the one the recipe trains on; it is
     needed only under MultiWorkerMirroredStrategy (keras#20585, see engine.py)."""
-    import keras
-
     if first_batches is not None and engine._is_multi_worker(model):
         engine._prepare_multi_worker(model, first_batches(), None)
-    log = run.file(engine.TRAINING_LOG)
-    stop = engine._StopOnCtrlC()
-    all_callbacks = [
-        keras.callbacks.BackupAndRestore(str(run.file(engine.CHECKPOINT_DIR)),
-                                         double_checkpoint=True),
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(str(log), append=True),
-        stop,
-        *callbacks,
-        engine._Resume(log, callbacks, epochs),
-    ]
-    try:
-        with common.progress_to_stderr(), stop.installed():
-            train(all_callbacks)
-    except KeyboardInterrupt:
-        raise engine.Interrupted(run) from None
-    history = engine.read_log(log)
-    losses = [history.get(key, []) for key in loss_keys]
-    if not all(values and all(math.isfinite(v) for v in values) for values in losses):
-        raise RecipeError("training stopped: the loss became NaN or infinite",
-                          hint="lower --learning-rate, and check the data for NaN or inf values")
-    return history
+    return engine.checkpointed(
+        # the recipe's callbacks go before the engine's last, which replays a resumed history
+        lambda engine_callbacks: train([*engine_callbacks[:-1], *callbacks,
+                                        engine_callbacks[-1]]),
+        run=run, epochs=epochs, callbacks=callbacks, loss_keys=loss_keys)
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
-"""Shared plumbing for every recipe: options, errors, output files, metrics.
+"""Shared plumbing of the runner (recipes/runner.py) and of the recipes not yet on it:
+options, errors, output files, metrics, plots.
 
-Nothing here builds a model. It keeps the recipes short and alike: each one
-parses its options with `make_parser`, writes its results with `RunDir`, and is
-run through `run_cli`, which turns a `RecipeError` into a one-line message with
-a hint and a non-zero exit code instead of a traceback.
+Nothing here builds a model. A recipe not yet on the runner parses its options with
+`make_parser`, writes its results with `RunDir`, and is run through `run_cli`, which turns a
+`RecipeError` into a one-line message with a hint and a non-zero exit code instead of a
+traceback; the runner does the same for the recipes on it.
 
 TensorFlow, Keras and matplotlib are imported inside the functions that need
 them, so that importing this module (for instance to list recipes) stays fast.
@@ -355,6 +356,15 @@ def classification_metrics(y_true, y_pred, num_classes: int) -> dict[str, Any]:
     y_pred = np.asarray(y_pred).astype(int).ravel()
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(matrix, (y_true, y_pred), 1)
+    return {**classification_scores(matrix), "confusion_matrix": matrix.tolist()}
+
+
+def classification_scores(confusion_matrix) -> dict[str, float]:
+    """Accuracy and macro precision, recall and F1 from a confusion matrix (rows: true
+    class); classes absent from the test set do not count in the macro averages."""
+    import numpy as np
+
+    matrix = np.asarray(confusion_matrix)
     true_pos = np.diag(matrix).astype(float)
     predicted = matrix.sum(axis=0).astype(float)
     actual = matrix.sum(axis=1).astype(float)
@@ -362,13 +372,12 @@ def classification_metrics(y_true, y_pred, num_classes: int) -> dict[str, Any]:
         precision = np.where(predicted > 0, true_pos / predicted, 0.0)
         recall = np.where(actual > 0, true_pos / actual, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    present = actual > 0  # classes absent from the test set do not count in the macro average
+    present = actual > 0
     return {
-        "accuracy": float(true_pos.sum() / max(len(y_true), 1)),
+        "accuracy": float(true_pos.sum() / max(matrix.sum(), 1)),
         "precision": float(precision[present].mean()),
         "recall": float(recall[present].mean()),
         "f1": float(f1[present].mean()),
-        "confusion_matrix": matrix.tolist(),
     }
 
 
@@ -538,5 +547,34 @@ def plot_confusion_matrix(matrix, class_names: Sequence[str]):
             for j in range(n):
                 ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if matrix[i, j] > threshold else "black")
+    fig.tight_layout()
+    return fig
+
+
+def plot_misclassified(x, y_true, y_pred, class_names: Sequence[str], limit: int = 25):
+    """A grid of up to `limit` misclassified test images, titled true -> predicted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:limit]
+    columns = 5
+    rows = max(1, -(-len(wrong) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.1 * columns, 2.4 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, index in zip(axes.ravel(), wrong, strict=False):
+        image = x[index]
+        if image.shape[-1] == 1:
+            ax.imshow(image[..., 0], cmap="gray_r", vmin=0, vmax=255)
+        else:
+            ax.imshow(image)
+        ax.set_title(f"true: {class_names[y_true[index]]}\npred: {class_names[y_pred[index]]}",
+                     fontsize=8)
+    total = int(np.sum(np.asarray(y_true) != np.asarray(y_pred)))
+    fig.suptitle(f"Misclassified test images ({len(wrong)} of {total} shown)"
+                 if total else "No misclassified test images")
     fig.tight_layout()
     return fig

@@ -167,10 +167,11 @@ def load_npz(path: Path, class_names: list[str] | None = None) -> ImageData:
     except Exception as error:  # zipfile.BadZipFile, ValueError, OSError ...
         raise RecipeError(f"{path} is not a readable .npz file ({type(error).__name__})",
                           hint="save your arrays with np.savez") from None
-    return _checked_images(arrays, class_names, source=str(path))
+    return checked_images(arrays, class_names, source=str(path))
 
 
-def _checked_images(arrays: dict, class_names: list[str] | None, source: str) -> ImageData:
+def checked_images(arrays: dict, class_names: list[str] | None, source: str) -> ImageData:
+    """x_train, y_train, x_test, y_test checked (shapes, types, labels) into ImageData."""
     x_train, y_train = arrays["x_train"], arrays["y_train"]
     x_test, y_test = arrays["x_test"], arrays["y_test"]
     for name, x in (("x_train", x_train), ("x_test", x_test)):
@@ -255,7 +256,7 @@ def load_idx_dir(directory: Path, class_names: list[str] | None = None) -> Image
                               hint="a directory of MNIST-format IDX files needs the four files "
                                    + ", ".join(IDX_NAMES.values()))
         arrays[key] = read_idx(path)
-    return _checked_images(arrays, class_names, source=str(directory))
+    return checked_images(arrays, class_names, source=str(directory))
 
 
 def _offline_error(what: str, error: Exception) -> RecipeError:
@@ -285,7 +286,7 @@ def _load_full(dataset: str) -> ImageData:
                 raise RecipeError(f"downloaded {fname} failed its sha256 check",
                                   hint="run again to download it anew")
             arrays[key] = read_idx(path)
-        data = _checked_images(arrays, classes, source="full:fashion-mnist")
+        data = checked_images(arrays, classes, source="full:fashion-mnist")
         return data
     loader = {"mnist": keras.datasets.mnist, "cifar10": keras.datasets.cifar10}[dataset]
     try:
@@ -293,7 +294,7 @@ def _load_full(dataset: str) -> ImageData:
     except Exception as error:
         raise _offline_error(dataset, error) from None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    return _checked_images(arrays, classes, source=f"full:{dataset}")
+    return checked_images(arrays, classes, source=f"full:{dataset}")
 
 
 def image_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None,

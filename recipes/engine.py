@@ -14,11 +14,13 @@ Options (added to a recipe's parser by `add_options`):
 - ``--resume DIR``: continue an interrupted run from the checkpoint in DIR, with the options
   it was started with.
 
-`fit` wraps `model.fit` with a checkpoint in the run directory
-(`keras.callbacks.BackupAndRestore`), `TerminateOnNaN`, and a full training log, so that
-Ctrl-C or a crash loses at most the epoch in progress. The image recipes shuffle each epoch
-in an order drawn from the seed and the epoch's number alone (`epoch_key`), so a seeded run
-that is killed and resumed ends with the same weights as one that never stopped.
+`checkpointed` runs a recipe's own `model.fit` call with callbacks added: a checkpoint in
+the run directory (`keras.callbacks.BackupAndRestore`), `TerminateOnNaN`, a full training
+log and Ctrl-C stopping between steps, so that Ctrl-C or a crash loses at most the epoch in
+progress; `fit` does the same for the recipes that hand over their datasets. The image
+recipes shuffle each epoch in an order drawn from the seed and the epoch's number alone
+(their `to_dataset` takes a variable holding it), so a seeded run that is killed and
+resumed ends with the same weights as one that never stopped.
 
 The checkpoint holds the weights and the optimizer (its learning rate included), not the
 memory of a recipe's own callbacks (the best epoch so far, the learning-rate cuts made).
@@ -31,17 +33,14 @@ holds, for the callback to replay. A callback that finds training had already en
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import math
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,47 +245,6 @@ class Interrupted(RecipeError):
                          exit_code=ExitStatus.INTERRUPTED)
 
 
-class _StopOnCtrlC:
-    """Ctrl-C during `fit` stops at the end of the current step, not inside TensorFlow.
-
-    The first SIGINT only sets a flag, and the next batch boundary raises KeyboardInterrupt
-    from Python: a KeyboardInterrupt raised in the middle of TensorFlow's runtime can crash
-    the process. A second Ctrl-C interrupts at once.
-    """
-
-    def __new__(cls):
-        import keras
-
-        class Callback(keras.callbacks.Callback):
-            requested = False
-
-            def _check(self, *args, **kwargs):
-                if self.requested:
-                    raise KeyboardInterrupt
-
-            on_train_batch_end = on_test_batch_end = _check
-
-            @contextlib.contextmanager
-            def installed(self):
-                if threading.current_thread() is not threading.main_thread():
-                    yield
-                    return
-                previous = signal.getsignal(signal.SIGINT)
-
-                def handler(signum, frame):
-                    if self.requested:
-                        signal.default_int_handler(signum, frame)
-                    self.requested = True
-
-                signal.signal(signal.SIGINT, handler)
-                try:
-                    yield
-                finally:
-                    signal.signal(signal.SIGINT, previous)
-
-        return Callback()
-
-
 def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
         verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
         **fit_kwargs) -> dict[str, list[float]]:
@@ -295,26 +253,44 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     Returns the history of every epoch, those before a resume included. `loss_keys` names
     the logged values that must stay finite (a GAN logs two losses and no "loss").
     """
-    import keras
-
-    from recipes.common import progress_to_stderr
-
     if _is_multi_worker(model):
         train_data, validation_data = _prepare_multi_worker(model, train_data, validation_data)
+    return checkpointed(
+        lambda engine_callbacks: model.fit(
+            train_data, validation_data=validation_data, epochs=epochs, verbose=verbose,
+            callbacks=[*engine_callbacks[:-1], *callbacks, engine_callbacks[-1]],
+            **fit_kwargs),
+        run=run, epochs=epochs, callbacks=callbacks, loss_keys=loss_keys)
+
+
+def checkpointed(train: Callable[[list], object], *, run: RunDir, epochs: int,
+                 callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",)
+                 ) -> dict[str, list[float]]:
+    """Runs `train(callbacks)`, a call to `model.fit` that adds the callbacks it is given,
+    with a checkpoint in the run directory (resumed from when one is there), a NaN guard,
+    a training log and Ctrl-C stopping between steps (`Interrupted`, exit code 130).
+
+    `callbacks` are the recipe's own, for those that replay a resumed run's history (the
+    last callback handed over does that, so it must come after them). Returns the history
+    of every epoch, those before a resume included."""
+    import keras
+
+    from recipes.callbacks import ResumeHistory, SeedStates, StopOnCtrlC
+    from recipes.common import progress_to_stderr
+
     log = run.file(TRAINING_LOG)
-    stop = _StopOnCtrlC()
-    all_callbacks = [
+    stop = StopOnCtrlC()
+    engine_callbacks = [
         keras.callbacks.BackupAndRestore(str(run.file(CHECKPOINT_DIR)), double_checkpoint=True),
+        SeedStates(run.file(CHECKPOINT_DIR)),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(log), append=True),
         stop,
-        *callbacks,
-        _Resume(log, callbacks, epochs),
+        ResumeHistory(lambda: read_log(log), callbacks, epochs),
     ]
     try:
         with progress_to_stderr(), stop.installed():
-            model.fit(train_data, validation_data=validation_data, epochs=epochs,
-                      verbose=verbose, callbacks=all_callbacks, **fit_kwargs)
+            train(engine_callbacks)
     except KeyboardInterrupt:
         raise Interrupted(run) from None
     history = read_log(log)
@@ -325,25 +301,18 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     return history
 
 
-def _Resume(log: Path, callbacks: Sequence, epochs: int):
-    """After BackupAndRestore has restored a checkpoint (its `on_train_begin` comes first),
-    hands each callback with a `resume` method the history of the epochs restored."""
-    import keras
+def prepare_multi_worker_fit(model) -> None:
+    """Under MultiWorkerMirroredStrategy, makes this model's `fit` apply the keras#20585
+    workaround (below) to the data it is given, for recipes that call `fit` themselves."""
+    if not _is_multi_worker(model):
+        return
+    fit = model.fit
 
-    class Resume(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            # BackupAndRestore tells `fit` where to start through this attribute.
-            start = getattr(self.model, "_initial_epoch", None) or 0
-            waiting = [c for c in callbacks if hasattr(c, "resume")]
-            if not start or not waiting:
-                return
-            history = {k: v[:start] for k, v in read_log(log).items()}
-            for callback in waiting:
-                callback.resume(history)
-            if self.model.stop_training:  # it had stopped before the interruption
-                self.model._initial_epoch = epochs
+    def fit_prepared(x=None, y=None, *args, validation_data=None, **kwargs):
+        x, validation_data = _prepare_multi_worker(model, x, validation_data)
+        return fit(x, y, *args, validation_data=validation_data, **kwargs)
 
-    return Resume()
+    model.fit = fit_prepared
 
 
 def _is_multi_worker(model) -> bool:
@@ -434,60 +403,6 @@ def _prepare_multi_worker(model, train_data, validation_data):
         model._symbolic_build(data_batch=next(iter(train_data)))
     model._maybe_symbolic_build = lambda *args, **kwargs: None
     return train_data, validation_data
-
-
-def cosine_decay(config, train_examples: int | None = None):
-    """The learning rate for an image recipe's optimizer: `config.learning_rate` at the
-    first step, falling to zero along a cosine by the last step `fit_images` takes (its
-    validation share held out); a constant without the number of training examples.
-
-    `config` is a recipe's Config: `learning_rate`, `epochs`, `batch_size` and
-    `validation_split` are read from it."""
-    import keras
-
-    from recipes import data
-
-    if not train_examples:
-        return config.learning_rate
-    fitted = train_examples - data.validation_count(train_examples, config.validation_split)
-    steps = config.epochs * max(math.ceil(fitted / config.batch_size), 1)
-    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
-
-
-def epoch_key():
-    """A variable holding the number of the epoch being trained, and the callback that sets
-    it as each epoch begins (a resumed run's first epoch included): the key of a pipeline
-    whose shuffle depends on the seed and the epoch alone (`data.image_dataset`)."""
-    import keras
-    import tensorflow as tf
-
-    epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-    return epoch, keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda number, logs=None: epoch.assign(number))
-
-
-def fit_images(model, x_train, y_train, *, epochs: int, batch_size: int,
-               validation_split: float, seed: int | None, verbose: int = 1,
-               run: RunDir | None = None) -> dict[str, list[float]]:
-    """Trains an image classifier on uint8 images: holds out a validation share of the
-    training set, builds the tf.data pipelines and fits; with a run directory through `fit`
-    (checkpoint, resume, NaN guard), else plainly. Returns the history."""
-    from recipes import data
-    from recipes.common import progress_to_stderr
-
-    (x_fit, y_fit), (x_val, y_val) = data.validation_split(
-        x_train, y_train, validation_split, seed=seed or 0)
-    epoch, keep_epoch = epoch_key()
-    train_ds = data.image_dataset(x_fit, y_fit, batch_size, shuffle=True, seed=seed,
-                                  epoch=epoch)
-    val_ds = data.image_dataset(x_val, y_val, batch_size, shuffle=False)
-    if run is not None:
-        return fit(model, train_ds, run=run, epochs=epochs, validation_data=val_ds,
-                   verbose=verbose, callbacks=[keep_epoch], shuffle=False)
-    with progress_to_stderr():
-        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                            callbacks=[keep_epoch], shuffle=False)  # the pipeline shuffles
-    return history.history
 
 
 def read_log(path: Path) -> dict[str, list[float]]:

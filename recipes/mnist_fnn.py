@@ -1,241 +1,201 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"]
+# dependencies = ["keras>=3.15", "tensorflow>=2.21", "numpy"]
 # ///
 """
 Title: MNIST feed-forward classifier
-Description: The classic Sequential network, Flatten -> Dense(128, relu) -> Dense(10, softmax),
-trained with Adam on handwritten digits (or Fashion-MNIST garments).
+Description: Flatten -> Dense(128, relu) -> Dense(10, softmax), trained with Adam on
+handwritten digits (or Fashion-MNIST garments).
 
-Run it:
+Run it on the shipped sample, or on all of MNIST with `--data full`:
 
-    python -m recipes.mnist_fnn                      # shipped MNIST sample, 5 epochs
-    python -m recipes.mnist_fnn --dataset fashion-mnist --data /usr/share/datasets/fashion-mnist
-    python -m recipes.mnist_fnn --data full          # full MNIST via keras.datasets
-    advisor predict runs/mnist-fnn-<timestamp> --data digits/   # label PNG/JPEG files
+    python -m recipes.mnist_fnn --epochs 5 --output mnist_fnn.keras
 
-Or use it from your own code on your own arrays:
-
-    from recipes import mnist_fnn
-    model = mnist_fnn.build_model(input_shape=(28, 28, 1), num_classes=10,
-                                  train_examples=len(x_train))
-    history = mnist_fnn.train(model, x_train, y_train, mnist_fnn.Config())
-
-Outputs (in --output, default runs/mnist-fnn-<timestamp>/): model.keras, history.csv,
-training_curves.png and metrics.json (written last: its presence means the run finished).
+For checkpoints and `--resume`, run directories, several GPUs and `advisor predict`, run it
+through the runner: `python -m recipes.runner mnist-fnn --help`. Measured speed and
+accuracy: benchmarks/results.md.
 """
-
-from __future__ import annotations
-
-import sys
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
-
-from recipes import common, data, engine
-
-NAME = "mnist-fnn"
 
 """
 ## Setup
-
-Hyperparameters live in one place. The architecture and the 5 epochs are fixed by the
-design; the batch size and the learning rate are ours to choose. On full Fashion-MNIST on a
-2-core CPU, batch 128 at a constant 2e-3 reached the test accuracy of the textbook batch 32
-at 1e-3 (0.867 against 0.864) in about 40% of the time: four times fewer steps, each hardly
-slower. Starting at 3e-3 and letting it fall to zero along a cosine over the five epochs
-gained another point and steadied it: 0.875-0.878 over four seeds, against 0.866-0.873 at
-a constant 2e-3. The schedule needs the number of steps, so `build_model` takes the number
-of training examples; without it the rate stays constant.
-Running 16 steps per call into TensorFlow (`steps_per_execution`) halves the time again on a
-CPU, where a step of this small net costs less than Python's overhead around it.
-benchmarks/ measures it side by side. XLA (`--jit`) is on by default on a GPU and off on a
-CPU, where it gave this small net no gain beyond the noise between runs.
 """
 
-JIT_ON_CPU = False
+import argparse
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+NAME = "mnist-fnn"
 
 
 @dataclass
 class Config:
-    epochs: int = 5
-    batch_size: int = 128
-    learning_rate: float = 3e-3  # the start of the cosine decay (see above)
+    dataset: str = field(default="mnist", metadata={
+        "help": "which images 'sample' and 'full' mean", "choices": ("mnist", "fashion-mnist")})
+    epochs: int = field(default=5, metadata={"help": "passes over the training data"})
+    batch_size: int = field(default=128, metadata={"help": "examples per gradient step"})
+    learning_rate: float = field(default=3e-3, metadata={
+        "help": "Adam's rate at the first step; it falls to zero along a cosine by the last"})
+    max_samples: int | None = field(default=None, metadata={
+        "help": "use only the first N training images (quick runs)"})
     hidden_units: int = 128
     validation_split: float = 0.1
     seed: int | None = None
-    jit_compile: bool | str = "auto"
-    steps_per_execution: int = 16  # one Python round trip per 16 steps, not per step
+    jit_compile: bool | str = "auto"  # XLA gains this small net nothing on a CPU
+    # A step of this net costs less than Python's overhead around it: run 16 per call.
+    steps_per_execution: int = 16
 
 
 """
 ## Prepare the data
 
-Pixels become floats in [0, 1]. A share of the training images is held out for the
-validation curves; the test set is touched only by `evaluate`.
+The shipped sample (1,000 test images) sits in datasets/ beside this file or the
+repository's; `--data full` downloads the whole set once through keras.datasets.
 """
 
 
-def load_data(source: str = "sample", dataset: str = "mnist") -> data.ImageData:
-    return data.load_images(source, dataset)
+def load_data(source="sample", config=None):
+    config = config or Config()
+    if source == "full":
+        try:  # keras.datasets checks MNIST's and CIFAR-10's files against their sha256
+            dataset = getattr(keras.datasets, config.dataset.replace("-", "_"))
+            (x_train, y_train), (x_test, y_test) = dataset.load_data()
+        except Exception as error:
+            raise ValueError(f"could not download {config.dataset}: {error}",
+                             "use --data sample, which works offline") from None
+    else:
+        if source == "sample":
+            name = config.dataset.replace("-", "_") + "_sample.npz"
+            here = Path(__file__).resolve().parent
+            places = [here / "datasets", here.parent / "datasets", here / "_datasets"]
+            source = next((p / name for p in places if (p / name).is_file()), name)
+        with np.load(source) as arrays:
+            x_train, y_train, x_test, y_test = (
+                arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+    x_train, y_train = x_train[:config.max_samples], y_train[:config.max_samples]
+    # Images as (N, height, width, 1) bytes, labels as integers from 0.
+    return ((x_train.reshape(*x_train.shape[:3], -1), y_train.astype("int64")),
+            (x_test.reshape(*x_test.shape[:3], -1), y_test.astype("int64")))
 
 
-def to_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed=None):
-    """A tf.data pipeline: scale once, hold in memory, shuffle, batch, prefetch."""
-    return data.image_dataset(x, y, batch_size, shuffle=shuffle, seed=seed)
+def held_out(examples, config):
+    """How many training images the validation share holds out (at least one)."""
+    return max(1, round(examples * config.validation_split))
+
+
+def to_dataset(x, y, batch_size, seed=0, epoch=None):
+    """Pixels scaled to [0, 1] once and held in memory, then batched. With `epoch`, a
+    variable holding the epoch's number, each epoch is shuffled in an order drawn from the
+    seed and that number alone, so a resumed run sees the batches an unbroken one would."""
+    images, labels = tf.constant(x.astype("float32") / 255), tf.constant(y.astype("int32"))
+    order = tf.data.Dataset.range(len(x))
+    if epoch is not None:
+        def shuffled(_):
+            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+            return tf.data.Dataset.from_tensor_slices(tf.random.experimental.stateless_shuffle(
+                tf.range(len(x), dtype=tf.int64), seed=key))
+
+        order = tf.data.Dataset.range(1).flat_map(shuffled).apply(
+            tf.data.experimental.assert_cardinality(len(x)))
+    return order.batch(batch_size).map(
+        lambda rows: (tf.gather(images, rows), tf.gather(labels, rows)),
+        num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 """
 ## Build the model
+
+The learning rate falls along a cosine to zero by the last step, which needs the number of
+training images; without it the rate stays constant.
 """
 
 
-def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config | None = None,
-                train_examples: int | None = None):
-    import keras
-
+def build_model(input_shape=(28, 28, 1), num_classes=10, config=None, train_examples=None):
     config = config or Config()
-    model = keras.Sequential(
-        [
-            keras.Input(shape=input_shape),
-            keras.layers.Flatten(),
-            keras.layers.Dense(config.hidden_units, activation="relu"),
-            # float32 output keeps the softmax exact under --mixed-precision
-            keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
-        ],
-        name="mnist_fnn",
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(engine.cosine_decay(config, train_examples)),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        jit_compile=config.jit_compile,
-        steps_per_execution=config.steps_per_execution,
-    )
+    model = keras.Sequential([
+        keras.Input(shape=input_shape),
+        keras.layers.Flatten(),
+        keras.layers.Dense(config.hidden_units, activation="relu"),
+        # float32 output keeps the softmax exact under mixed precision
+        keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
+    ], name="mnist_fnn")
+    learning_rate = config.learning_rate
+    if train_examples:
+        batches = math.ceil((train_examples - held_out(train_examples, config)) / config.batch_size)
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate, decay_steps=config.epochs * max(batches, 1))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                  jit_compile=config.jit_compile,
+                  steps_per_execution=config.steps_per_execution)
     return model
 
 
 """
 ## Train
+
+A shuffled share of the training images is held out for the validation curves; the test
+images are touched only by `evaluate`.
 """
 
 
-def train(model, x_train: np.ndarray, y_train: np.ndarray, config: Config, verbose: int = 1,
-          run: common.RunDir | None = None) -> dict[str, list[float]]:
-    """Fits the model; returns the history (loss and accuracy per epoch).
-
-    With a run directory, training keeps a checkpoint there and can be resumed.
-    """
-    return engine.fit_images(model, x_train, y_train, epochs=config.epochs,
-                             batch_size=config.batch_size,
-                             validation_split=config.validation_split, seed=config.seed,
-                             verbose=verbose, run=run)
+def train(model, x_train, y_train, config, callbacks=(), verbose="auto"):
+    seed = np.random.randint(2**31) if config.seed is None else config.seed
+    order = np.random.default_rng(config.seed or 0).permutation(len(x_train))
+    fit, val = order[held_out(len(x_train), config):], order[:held_out(len(x_train), config)]
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    count = keras.callbacks.LambdaCallback(on_epoch_begin=lambda n, logs=None: epoch.assign(n))
+    history = model.fit(
+        to_dataset(x_train[fit], y_train[fit], config.batch_size, seed, epoch),
+        validation_data=to_dataset(x_train[val], y_train[val], config.batch_size),
+        epochs=config.epochs, callbacks=[count, *callbacks], verbose=verbose,
+        shuffle=False)  # the pipeline shuffles
+    return history.history
 
 
 """
 ## Evaluate
-
-Accuracy plus macro-averaged precision, recall and F1 and the confusion matrix.
 """
 
 
-def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, num_classes: int) -> dict:
-    probabilities = model.predict(to_dataset(x_test, y_test, 1024, shuffle=False), verbose=0)
-    return common.classification_metrics(y_test, probabilities.argmax(axis=1), num_classes)
+def predict(model, x):
+    """The most probable class of each image."""
+    return model.predict(to_dataset(x, np.zeros(len(x)), 1024), verbose=0).argmax(axis=1)
 
 
-"""
-## Predict
-
-A finished run labels new images. model.keras takes pixels scaled to [0, 1], as
-`to_dataset` scales them, and metrics.json names the classes, so the run directory alone is
-enough: `advisor predict RUN_DIR --data images.npz` (an array `x`) or `--data folder/` (PNG
-or JPEG files, resized to the model's input).
-"""
+def evaluate(model, x_test, y_test, num_classes=10):
+    predicted = predict(model, x_test)
+    matrix = tf.math.confusion_matrix(y_test, predicted, num_classes).numpy()
+    return {"accuracy": float(np.mean(predicted == y_test)), "confusion_matrix": matrix.tolist()}
 
 
-def predict_run(run_dir: Path, source: str):
-    """`advisor predict`: one row per image, with its label and probabilities."""
-    return data.predict_images(run_dir, source, NAME)
-
-
-"""
-## Command line
-"""
-
-
-def parse_args(argv: Sequence[str] | None):
-    defaults = Config()
-    parser = common.make_parser(
-        NAME, "Train the MNIST feed-forward classifier (Flatten -> Dense 128 -> Dense 10).",
-        data_help=data.SOURCES_HELP, epochs=defaults.epochs, batch_size=defaults.batch_size)
-    parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
-                        help="which images 'sample' and 'full' mean")
-    parser.add_argument("--learning-rate", type=common.positive_float,
-                        default=defaults.learning_rate,
-                        help="Adam's learning rate at the start; it falls to zero along a "
-                             "cosine by the last step")
-    parser.add_argument("--max-samples", type=common.positive_int, default=None,
-                        help="use only the first N training images (quick runs)")
-    engine.add_options(parser, jit_on_cpu=JIT_ON_CPU)
-    return engine.parse(parser, argv)
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    args = parse_args(argv)
-    images = load_data(args.data, args.dataset).limit(max_train=args.max_samples)
-    setup = engine.setup(args)  # strategy, seed, precision, XLA
-    config = Config(epochs=args.epochs, batch_size=setup.global_batch(args.batch_size),
-                    learning_rate=args.learning_rate, seed=args.seed,
-                    jit_compile=setup.jit_compile,
-                    steps_per_execution=setup.steps_per_execution(Config.steps_per_execution))
-
-    output = setup.output_dir(args.output)
-    with common.open_run_dir(output, NAME, resume=args.resume is not None) as run:
-        engine.save_run_options(run, args._argv)
-        with setup.scope():
-            model = build_model(images.input_shape, images.num_classes, config,
-                                train_examples=len(images.x_train))
-        started = time.perf_counter()
-        history = train(model, images.x_train, images.y_train, config,
-                        verbose=0 if args.quiet else 1, run=run)
-        seconds = time.perf_counter() - started
-        test = evaluate(model, images.x_test, images.y_test, images.num_classes)
-
-        metrics = {
-            "recipe": NAME,
-            "data": images.source,
-            "class_names": images.class_names,
-            "train_examples": int(len(images.x_train)),
-            "test_examples": int(len(images.x_test)),
-            "epochs": config.epochs,
-            "batch_size": config.batch_size,
-            "learning_rate": config.learning_rate,
-            "seed": config.seed,
-            "engine": setup.describe(),
-            "seconds": round(seconds, 3),
-            "test": test,
-        }
-        run.save_model(model)
-        run.write_history(history)
-        run.save_figure(common.plot_history(history), "training_curves.png")
-        engine.finish(run)
-        run.write_json("metrics.json", metrics)
-    setup.cleanup(run)  # a worker that is not the chief keeps nothing
-
-    common.print_metrics(f"{NAME} test metrics ({images.source})", test, as_json=args.json,
-                         full=metrics)
-    if not args.json:
-        where = run.path if setup.is_chief else "nothing (the chief worker writes the run)"
-        print(f"wrote {where}", file=sys.stderr)
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Train the MNIST feed-forward classifier.")
+    parser.add_argument("--data", default="sample", help="sample, full or an .npz file")
+    parser.add_argument("--epochs", type=int, default=Config.epochs)
+    parser.add_argument("--max-samples", type=int, help="train on the first N images only")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--output", default="mnist_fnn.keras", help="where to save the model")
+    args = parser.parse_args(argv)
+    if args.seed is not None:
+        keras.utils.set_random_seed(args.seed)
+    config = Config(epochs=args.epochs, max_samples=args.max_samples, seed=args.seed)
+    try:
+        (x_train, y_train), (x_test, y_test) = load_data(args.data, config)
+    except Exception as error:  # a missing or unreadable file, no network for "full"
+        parser.exit(1, f"error: {error.args[0]}\nhint: use --data sample, full or an .npz "
+                       "holding x_train, y_train, x_test and y_test\n")
+    num_classes = int(max(y_train.max(), y_test.max())) + 1
+    model = build_model(x_train.shape[1:], num_classes, config, train_examples=len(x_train))
+    train(model, x_train, y_train, config)
+    print(f"test accuracy: {evaluate(model, x_test, y_test, num_classes)['accuracy']:.4f}")
+    model.save(args.output)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return common.run_cli(_main, argv)
 
 
 if __name__ == "__main__":

@@ -58,9 +58,10 @@ def test_the_recipe_keeps_its_name_and_its_usage_lines_follow():
 
 
 def test_dependencies_are_found_transitively():
-    found = copier.dependencies("recipes.mnist_fnn")
-    assert found[0] == "recipes.mnist_fnn"
-    assert {"recipes.common", "recipes.data"} <= set(found)
+    assert copier.dependencies("recipes.mnist_fnn") == ["recipes.mnist_fnn"]  # one file
+    found = copier.dependencies("recipes.runner")
+    assert found[0] == "recipes.runner"
+    assert {"recipes.common", "recipes.data", "recipes.engine", "recipes.callbacks"} <= set(found)
     for module in found:  # closed: whatever a copied module imports is copied too
         tree = ast.parse(copier.module_file(module).read_bytes())
         for node in ast.walk(tree):
@@ -118,18 +119,32 @@ def test_the_scripts_own_dependency_block_agrees_with_the_catalog(name):
 # --------------------------------------------------------------------------------------
 
 
-def test_copy_writes_the_recipe_helpers_and_data_and_prints_the_pip_line(tmp_path):
+DATA = {"datasets/README.md", "datasets/SHA256SUMS", "datasets/fashion_mnist_sample.npz",
+        "datasets/mnist_sample.npz"}
+
+
+def test_copy_writes_the_one_recipe_file_and_its_data_and_prints_the_pip_line(tmp_path):
     dest = tmp_path / "project"
     result = copy("mnist-fnn", dest)
     assert result.exit_code == 0, result.output
     names = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
-    assert names == {"datasets/README.md", "datasets/SHA256SUMS",
-                     "datasets/fashion_mnist_sample.npz", "datasets/mnist_sample.npz",
-                     "mnist_fnn.py"} | {f"recipes_{m.split('.')[1]}.py"
-                                        for m in copier.dependencies("recipes.mnist_fnn")[1:]}
-    assert "pip install 'tensorflow>=2.21' 'keras>=3.15' numpy pandas" in result.stdout
-    assert "python mnist_fnn.py" in result.stdout
-    assert "import recipes_data as data" in (dest / "mnist_fnn.py").read_text()
+    assert names == DATA | {"mnist_fnn.py"}
+    assert "pip install 'keras>=3.15' 'tensorflow>=2.21' numpy\n" in result.stdout
+    assert "python mnist_fnn.py" in result.stdout and "runner" not in result.stdout
+    assert "python mnist_fnn.py --epochs 5" in (dest / "mnist_fnn.py").read_text()
+
+
+def test_with_runner_adds_the_runner_and_its_modules_and_says_how_to_run_it(tmp_path):
+    dest = tmp_path / "project"
+    result = copy("mnist-fnn", dest, "--with-runner")
+    assert result.exit_code == 0, result.output
+    names = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
+    assert names == DATA | {"mnist_fnn.py"} | {f"recipes_{m.split('.')[1]}.py"
+                                               for m in copier.dependencies("recipes.runner")}
+    assert "pip install 'keras>=3.15' 'tensorflow>=2.21' numpy rich matplotlib" in result.stdout
+    assert f"cd {dest} && python recipes_runner.py mnist-fnn --help" in result.stdout
+    assert "import recipes_engine as engine" in (dest / "recipes_runner.py").read_text()
+    assert "python recipes_runner.py mnist-fnn --help" in (dest / "mnist_fnn.py").read_text()
 
 
 def test_dry_run_writes_nothing(tmp_path):
@@ -142,25 +157,25 @@ def test_dry_run_writes_nothing(tmp_path):
 
 def test_existing_files_are_never_overwritten_without_overwrite(tmp_path):
     dest = tmp_path / "project"
-    assert copy("mnist-fnn", dest).exit_code == 0
-    again = copy("mnist-fnn", dest)
+    assert copy("mnist-fnn", dest, "--with-runner").exit_code == 0
+    again = copy("mnist-fnn", dest, "--with-runner")
     assert again.exit_code == 0 and "unchanged" in again.stdout
     mine = dest / "recipes_common.py"
     mine.write_text("# my own edits\n")
-    result = copy("mnist-fnn", dest)
+    result = copy("mnist-fnn", dest, "--with-runner")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: 1 file(s) already exist and differ")
     assert "hint: pass --overwrite" in result.stderr
     assert mine.read_text() == "# my own edits\n"
-    dry = copy("mnist-fnn", dest, "--dry-run", "--diff")
+    dry = copy("mnist-fnn", dest, "--with-runner", "--dry-run", "--diff")
     assert "exists, differs" in dry.stdout and "-# my own edits" in dry.stdout
     assert mine.read_text() == "# my own edits\n"
-    assert copy("mnist-fnn", dest, "--overwrite").exit_code == 0
+    assert copy("mnist-fnn", dest, "--with-runner", "--overwrite").exit_code == 0
     assert "class ExitStatus" in mine.read_text()
 
 
 def test_two_recipes_share_their_helpers_in_one_folder(tmp_path):
-    assert copy("mnist-fnn", tmp_path).exit_code == 0
+    assert copy("mnist-fnn", tmp_path, "--with-runner").exit_code == 0
     result = copy("neuron-math", tmp_path)
     assert result.exit_code == 0, result.output
     assert "unchanged recipes_common.py".replace(" ", "") in result.stdout.replace(" ", "") \
@@ -301,18 +316,36 @@ def quick_options(help_text: str, output: str) -> list[str]:
             for piece in [option, *value]]
 
 
+ON_RUNNER = [name for name in catalog.names() if catalog.get(name).on_runner]
+RUNNER_RUN = ["--epochs", "1", "--max-samples", "1000", "--seed", "1", "--quiet", "--json",
+              "--output", "run"]
+
+
 @pytest.fixture(scope="module")
 def copies_run(tmp_path_factory, home):
     """Every recipe copied into an empty folder of its own, asked for --help, then run
-    shortly there; returns {name: (folder, options, help result, run result)}."""
+    shortly there; returns {name: (folder, options, help result, run result)}. A recipe on
+    the runner is also copied --with-runner and run through it ("NAME+runner")."""
     folders = {}
     for name in catalog.names():
         folder = tmp_path_factory.mktemp(name) / "project"
         assert copy(name, folder).exit_code == 0
         folders[name] = folder
     helps = run_isolated([job(n, f, "--help") for n, f in folders.items()], home)
-    options = {n: quick_options(helps.get(n, {}).get("stdout", ""), "run") for n in folders}
-    runs = run_isolated([job(n, f, *options[n]) for n, f in folders.items()], home)
+    # a plain recipe's --output is the saved model's file
+    options = {n: quick_options(helps.get(n, {}).get("stdout", ""),
+                                "run.keras" if n in ON_RUNNER else "run")
+               + (["--seed", "1"] if n in ON_RUNNER else []) for n in folders}
+    jobs = [job(n, f, *options[n]) for n, f in folders.items()]
+    for name in ON_RUNNER:
+        folder = tmp_path_factory.mktemp(name) / "with-runner"
+        assert copy(name, folder, "--with-runner").exit_code == 0
+        files = copier.plan(catalog.get(name), folder, with_runner=True)
+        folders[f"{name}+runner"], options[f"{name}+runner"] = folder, RUNNER_RUN
+        jobs.append({"name": f"{name}+runner", "folder": str(folder),
+                     "script": "recipes_runner.py", "args": [name, *RUNNER_RUN],
+                     "modules": [f.dest.stem for f in files if f.dest.suffix == ".py"]})
+    runs = run_isolated(jobs, home)
     return {n: (folders[n], options[n], helps.get(n, helps), runs.get(n, runs))
             for n in folders}
 
@@ -320,14 +353,39 @@ def copies_run(tmp_path_factory, home):
 @pytest.mark.parametrize("name", catalog.names())
 def test_every_recipe_runs_from_its_copy(name, copies_run):
     folder, options, help_run, run = copies_run[name]
+    script = f"{name.replace('-', '_')}.py"
     assert help_run.get("code") == 0, help_run
-    assert help_run["stdout"].startswith(f"usage: python {name.replace('-', '_')}.py")
+    assert help_run["stdout"].startswith(f"usage: {script}" if name in ON_RUNNER else
+                                         f"usage: python {script}")
     assert run.get("code") == 0, (run.get("stderr", "") or str(run))[-3000:]
     assert "Traceback" not in run["stderr"]
-    if "--output" in options:
+    if name in ON_RUNNER:
+        assert (folder / "run.keras").is_file()
+    elif "--output" in options:
         assert (folder / "run" / "metrics.json").is_file()
     if "--json" in options:
         assert run["stdout"].lstrip().startswith("{")
     written = {p.name for p in folder.iterdir()} - {f.dest.name for f in copier.plan(
-        catalog.get(name), folder)} - {"run", "__pycache__", "datasets"}
+        catalog.get(name), folder)} - {"run", "run.keras", "__pycache__", "datasets"}
     assert written == set(), f"the recipe wrote outside its output folder: {written}"
+
+
+@pytest.mark.parametrize("name", ON_RUNNER)
+def test_a_recipe_file_copied_alone_learns_in_one_epoch(name, copies_run):
+    """`python mnist_fnn.py --epochs 1 --max-samples 1000` in a folder holding only the
+    file and its data, the project out of reach: well above chance (0.10)."""
+    _, options, _, run = copies_run[name]
+    assert options[:6] == ["--data", "sample", "--epochs", "1", "--max-samples", "1000"]
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)", run["stdout"])[1])
+    assert accuracy >= 0.25, run["stdout"]  # 1,000 test images: chance is 0.10 +- 0.01
+
+
+@pytest.mark.parametrize("name", ON_RUNNER)
+def test_a_recipe_copied_with_the_runner_runs_through_it(name, copies_run):
+    folder, _, _, run = copies_run[f"{name}+runner"]
+    assert run.get("code") == 0, (run.get("stderr", "") or str(run))[-3000:]
+    metrics = json.loads(run["stdout"])
+    assert metrics["recipe"] == name and metrics["test"]["accuracy"] >= 0.25
+    assert json.loads((folder / "run" / "metrics.json").read_text()) == metrics
+    assert {"model.keras", "history.csv", "confusion_matrix.png"} <= {
+        p.name for p in (folder / "run").iterdir()}

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from recipes import catalog
+from recipes.runner import main as run_recipe
 
 runner = CliRunner()
 
@@ -119,9 +120,8 @@ RECIPE_CASES = [
                          RECIPE_CASES, ids=[f"{m}:{' '.join(a)}" for m, a, _ in RECIPE_CASES])
 def test_recipe_rejects_bad_input(workdir, capsys, module, argv, names):
     before = sorted(p.name for p in workdir.iterdir())
-    recipe = importlib.import_module(f"recipes.{module}")
-    code = recipe.main([*argv, "--quiet"] if "--output" in argv else
-                       [*argv, "--quiet", "--output", "out"])
+    code = run_recipe([module, *argv, "--quiet"] if "--output" in argv else
+                      [module, *argv, "--quiet", "--output", "out"])
     err = capsys.readouterr().err
     assert code in (1, 2), err
     messages = [line for line in err.splitlines() if line.startswith(("error:", "hint:"))]
@@ -193,12 +193,10 @@ def test_the_matrix_is_at_least_thirty_cases():
 
 def test_output_directory_that_cannot_be_created(workdir, capsys):
     """A folder in the path is a file: no one, root included, can create the run there."""
-    from recipes import mnist_fnn
-
     (workdir / "runs").mkdir()
     (workdir / "runs" / "2024").write_text("a file where a folder is expected")
     before = sorted(p.relative_to(workdir) for p in workdir.rglob("*"))
-    assert mnist_fnn.main(["--output", "runs/2024/today/run", "--quiet"]) == 1
+    assert run_recipe(["mnist-fnn", "--output", "runs/2024/today/run", "--quiet"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("error: ") and "cannot write" in err[0], err
     assert err[1].startswith("hint: ") and len(err) == 2, err
@@ -230,12 +228,16 @@ HELP_COMMANDS = [(r.command_module, []) for r in catalog.RECIPES] + [
 @pytest.mark.parametrize("module, command", HELP_COMMANDS,
                          ids=[" ".join([m.split(".")[1], *c]) for m, c in HELP_COMMANDS])
 def test_help_states_each_default_once(module, command, capsys):
-    recipe = importlib.import_module(module)
+    info = next(r for r in catalog.RECIPES if r.module == module)
     with pytest.raises(SystemExit) as stop:
-        recipe.main([*command, "--help"])
+        if command:
+            importlib.import_module(module).main([*command, "--help"])
+        else:
+            run_recipe([info.name, "--help"])
     assert stop.value.code == 0
     text = capsys.readouterr().out
-    assert text.startswith(f"usage: python -m {module}")
+    assert text.startswith(f"usage: python -m recipes.runner {info.name}" if info.on_runner
+                           else f"usage: python -m {module}")
     entries = help_entries(text)
     assert "--json" in entries and "(default: " in text  # the parsing found the options
     for option, help_text in entries.items():

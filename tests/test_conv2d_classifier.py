@@ -1,13 +1,13 @@
-"""conv2d-classifier trains for real on the shipped Fashion-MNIST sample and beats mnist-fnn."""
+"""conv2d-classifier trains for real on the shipped Fashion-MNIST sample (through the runner)
+and beats mnist-fnn."""
 
 import json
-import subprocess
-import sys
+import runpy
 
 import numpy as np
 import pytest
 
-from recipes import conv2d_classifier, mnist_fnn
+from recipes import conv2d_classifier, runner
 
 DEFAULT = ["--seed", "1", "--quiet"]  # the recipe as it ships: 15 epochs
 
@@ -15,15 +15,15 @@ DEFAULT = ["--seed", "1", "--quiet"]  # the recipe as it ships: 15 epochs
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("conv") / "run"
-    assert conv2d_classifier.main([*DEFAULT, "--output", str(out)]) == 0
+    assert runner.main(["conv2d-classifier", *DEFAULT, "--output", str(out)]) == 0
     return out
 
 
 @pytest.fixture(scope="module")
 def fnn_accuracy(tmp_path_factory):
     out = tmp_path_factory.mktemp("fnn") / "run"
-    code = mnist_fnn.main(["--dataset", "fashion-mnist", "--seed", "1", "--quiet",
-                           "--output", str(out)])
+    code = runner.main(["mnist-fnn", "--dataset", "fashion-mnist", "--seed", "1", "--quiet",
+                        "--output", str(out)])
     assert code == 0
     return json.loads((out / "metrics.json").read_text())["test"]["accuracy"]
 
@@ -79,7 +79,7 @@ def test_colour_images_and_augmentation_work_on_user_arrays():
 
     keras.utils.set_random_seed(0)
     x, y = reds_and_blues(192, seed=0)
-    config = conv2d_classifier.Config(epochs=3, batch_size=16, augment=True, flip=True, seed=0)
+    config = conv2d_classifier.Config(epochs=3, batch_size=16, augment=True, seed=0)
     model = conv2d_classifier.build_model((32, 32, 3), 2, config)
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds[:2] == ["RandomTranslation", "RandomFlip"]
@@ -91,7 +91,7 @@ def test_colour_images_and_augmentation_work_on_user_arrays():
     x_new, y_new = reds_and_blues(200, seed=1)  # images it never saw
     metrics = conv2d_classifier.evaluate(model, x_new, y_new, 2)
     assert metrics["accuracy"] >= 0.9  # chance is 0.5
-    assert set(metrics) >= {"accuracy", "f1", "confusion_matrix"}
+    assert np.trace(metrics["confusion_matrix"]) == round(metrics["accuracy"] * 200)
     # augmentation runs only in training: predictions on the same images agree
     first = model.predict(x[:8] / 255.0, verbose=0)
     assert np.allclose(first, model.predict(x[:8] / 255.0, verbose=0))
@@ -99,20 +99,21 @@ def test_colour_images_and_augmentation_work_on_user_arrays():
 
 def test_to_dataset_scales_uint8_images():
     x = np.full((5, 28, 28, 1), 255, dtype="uint8")
-    batch_x, batch_y = next(iter(conv2d_classifier.to_dataset(x, np.arange(5), 4, False)))
+    batch_x, batch_y = next(iter(conv2d_classifier.to_dataset(x, np.arange(5), 4)))
     assert batch_x.shape == (4, 28, 28, 1) and float(batch_x.numpy().max()) == 1.0
     assert batch_y.dtype.name == "int32"
 
 
 def test_too_small_images_are_a_clear_error():
-    with pytest.raises(conv2d_classifier.common.RecipeError, match="too small"):
+    with pytest.raises(ValueError, match="too small"):
         conv2d_classifier.build_model((8, 8, 1), 10)
 
 
-def test_importing_the_recipe_runs_nothing():
-    code = "import sys, recipes.conv2d_classifier; print('tensorflow' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_importing_the_recipe_runs_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module = runpy.run_path(conv2d_classifier.__file__, run_name="imported")  # a fresh copy
+    assert module["Config"]().epochs == 15
+    assert not list(tmp_path.iterdir())  # no model built, trained or saved
 
 
 def test_small_user_images_fail_cleanly(tmp_path, capsys):
@@ -121,7 +122,7 @@ def test_small_user_images_fail_cleanly(tmp_path, capsys):
     np.savez(path, x_train=rng.integers(0, 255, (20, 8, 8)), y_train=np.arange(20) % 2,
              x_test=rng.integers(0, 255, (4, 8, 8)), y_test=np.arange(4) % 2)
     out = tmp_path / "run"
-    assert conv2d_classifier.main(["--data", str(path), "--output", str(out)]) == 1
+    assert runner.main(["conv2d-classifier", "--data", str(path), "--output", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: images of 8x8 pixels are too small")
     assert "hint: use images of at least 10x10" in err and not out.exists()
@@ -136,7 +137,7 @@ def test_small_user_images_fail_cleanly(tmp_path, capsys):
 ])
 def test_bad_options_are_one_line_errors(argv, message, tmp_path, capsys):
     out = tmp_path / "run"
-    code = conv2d_classifier.main([*argv, "--output", str(out)])
+    code = runner.main(["conv2d-classifier", *argv, "--output", str(out)])
     err = capsys.readouterr().err
     assert code in (1, 2)
     assert err.startswith("error: ") and message in err.splitlines()[0]
@@ -152,8 +153,8 @@ def test_full_data_offline_is_a_clean_error(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
     out = tmp_path / "run"
-    assert conv2d_classifier.main(["--data", "full", "--dataset", "cifar10",
-                                   "--output", str(out)]) == 1
+    assert runner.main(["conv2d-classifier", "--data", "full", "--dataset", "cifar10",
+                        "--output", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: could not download cifar10") and "hint: " in err
     assert not out.exists()

@@ -16,8 +16,8 @@ import sys
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from recipes import mnist_fnn
-sys.exit(mnist_fnn.main(sys.argv[1:]))
+from recipes import runner
+sys.exit(runner.main(["mnist-fnn", *sys.argv[1:]]))
 """
 
 
@@ -79,7 +79,7 @@ def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
     for index in range(2):
         config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "recipes.mnist_fnn", "--strategy", "multi-worker",
+            [sys.executable, "-m", "recipes.runner", "mnist-fnn", "--strategy", "multi-worker",
              "--epochs", "1", "--max-samples", "1000", "--quiet",
              "--output", str(tmp_path / f"worker{index}")],
             cwd=tmp_path, env=run_env(TF_CONFIG=config),

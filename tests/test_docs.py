@@ -10,7 +10,7 @@ import pytest
 import typer.main
 
 from advisor.cli import app
-from recipes import catalog
+from recipes import catalog, runner
 from tests.conftest import ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -35,14 +35,37 @@ def test_the_pages_show_commands():
     assert len(commands()) > 30
 
 
+def catalog_entry(module: str):
+    return next((r for r in catalog.RECIPES if r.module == module), None)
+
+
+def _options_of_the_plain_main(module, args, capsys):
+    """A recipe file's own main trains at once: its options are checked against --help."""
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    shown = capsys.readouterr().out
+    for option in (a.split("=")[0] for a in args if a.startswith("--")):
+        assert f"{option} " in shown or f"{option}\n" in shown, option
+
+
 @pytest.mark.parametrize("page, line", commands())
-def test_every_command_shown_parses(page, line, monkeypatch):
+def test_every_command_shown_parses(page, line, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     words = shlex.split(line)
-    if words[0] == "python":
+    if words[:3] == ["python", "-m", "recipes.runner"] or words[:2] == ["advisor", "run"]:
+        name, args = words[3 if words[0] == "python" else 2], words[4 if words[0] == "python"
+                                                                    else 3:]
+        info, module = runner.find(name)
+        if info.on_runner:
+            if "--resume" not in args and "--help" not in args:
+                runner.make_parser(info, module).parse_args(args)
+            return
+    elif words[0] == "python":
         module, args = importlib.import_module(words[2]), words[3:]
-    elif words[1] == "run":
-        module, args = importlib.import_module(catalog.get(words[2]).command_module), words[3:]
+        entry = catalog_entry(words[2])
+        if entry and (entry.on_runner or entry.entry):  # a recipe file's own plain main
+            _options_of_the_plain_main(module, args, capsys)
+            return
     else:
         group = typer.main.get_command(app)
         command = group.get_command(group.make_context("advisor", [words[1]]), words[1])

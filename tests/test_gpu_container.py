@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from recipes import mnist_fnn
+from recipes import runner
 from tests.conftest import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile.gpu").read_text()
@@ -145,8 +145,8 @@ def test_engine_options_train_a_recipe(option, tmp_path, without_op_determinism)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            assert mnist_fnn.main([option, "--epochs", "2", "--max-samples", "2000", "--quiet",
-                                   "--output", str(out)]) == 0
+            assert runner.main(["mnist-fnn", option, "--epochs", "2", "--max-samples", "2000",
+                                "--quiet", "--output", str(out)]) == 0
     finally:
         keras.mixed_precision.set_global_policy("float32")
     # Keras turns XLA off, with only a warning, where it cannot be used (under op determinism)

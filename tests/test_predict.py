@@ -13,9 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from recipes import conditional_gan, conv2d_classifier, data, lstm_forecaster, mnist_fnn
+from recipes import catalog, conditional_gan, data, lstm_forecaster
 from recipes import lstm_forecaster_cli as forecaster_cli
 from recipes.common import RecipeError
+from recipes.runner import main as run_recipe
+from recipes.runner import predict_run
 
 runner = CliRunner()
 QUICK_IMAGES = ["--epochs", "1", "--seed", "1", "--quiet"]
@@ -30,15 +32,16 @@ def predict(*args):
 @pytest.fixture(scope="module")
 def mnist_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("predict-mnist") / "run"
-    assert mnist_fnn.main([*QUICK_IMAGES, "--max-samples", "2000", "--output", str(out)]) == 0
+    assert run_recipe(["mnist-fnn", *QUICK_IMAGES, "--max-samples", "2000",
+                       "--output", str(out)]) == 0
     return out
 
 
 @pytest.fixture(scope="module")
 def conv_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("predict-conv") / "run"
-    assert conv2d_classifier.main([*QUICK_IMAGES, "--max-samples", "2000", "--batch-size",
-                                   "32", "--output", str(out)]) == 0
+    assert run_recipe(["conv2d-classifier", *QUICK_IMAGES, "--max-samples", "2000",
+                       "--batch-size", "32", "--output", str(out)]) == 0
     return out
 
 
@@ -226,8 +229,8 @@ def test_an_unfinished_run_or_another_recipes_run_is_refused(mnist_run, lstm_run
     _assert_one_line_error(predict(unfinished, "--data", tmp_path / "x.npz", "--output", output),
                            "holds no finished run", output)
     with pytest.raises(RecipeError, match="is a lstm-forecaster run, not a mnist-fnn run"):
-        mnist_fnn.predict_run(lstm_run, str(tmp_path / "x.npz"))
+        predict_run(catalog.get("mnist-fnn"), lstm_run, str(tmp_path / "x.npz"))
     copied = tmp_path / "copied"  # a run directory moved elsewhere still predicts
     shutil.copytree(mnist_run, copied)
-    table = mnist_fnn.predict_run(copied, str(tmp_path / "x.npz"))
+    table = predict_run(catalog.get("mnist-fnn"), copied, str(tmp_path / "x.npz"))
     assert len(table) == 1 and table["label"].iloc[0] in [str(d) for d in range(10)]

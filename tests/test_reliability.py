@@ -10,11 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from recipes import engine, mnist_fnn
+from recipes import engine, runner
 from recipes.common import RecipeError, RunDir
 from tests.conftest import ROOT
 
-RECIPE = [sys.executable, "-m", "recipes.mnist_fnn", "--quiet"]
+RECIPE = [sys.executable, "-m", "recipes.runner", "mnist-fnn", "--quiet"]
 
 
 def env():
@@ -52,7 +52,7 @@ STEPS_PER_EPOCH = 43  # 1,350 images to fit (150 held out for validation) in bat
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     out = tmp_path_factory.mktemp("whole") / "run"
-    assert mnist_fnn.main([*OPTIONS, "--quiet", "--output", str(out)]) == 0
+    assert runner.main(["mnist-fnn", *OPTIONS, "--quiet", "--output", str(out)]) == 0
     return out
 
 
@@ -85,10 +85,8 @@ def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, uninter
         def on_epoch_begin(self, epoch, logs=None):
             starts.append((epoch, int(self.model.optimizer.iterations.numpy())))
 
-    fit = engine.fit
-    monkeypatch.setattr(engine, "fit", lambda *args, callbacks=(), **kwargs: fit(
-        *args, callbacks=[*callbacks, Watch()], **kwargs))
-    assert mnist_fnn.main(["--resume", str(out)]) == 0
+    watch_every_epoch(monkeypatch, Watch())
+    assert runner.main(["mnist-fnn", "--resume", str(out)]) == 0
     assert starts == [(epoch, epoch * STEPS_PER_EPOCH) for epoch in range(saved, 4)]
     assert not (out / engine.CHECKPOINT_DIR).exists()
 
@@ -104,6 +102,40 @@ def test_a_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, uninter
         np.testing.assert_array_equal(mine, theirs)
 
 
+def watch_every_epoch(monkeypatch, callback):
+    """Adds `callback` to the callbacks the runner hands a recipe's `fit`."""
+    checkpointed = engine.checkpointed
+    monkeypatch.setattr(engine, "checkpointed", lambda train, **kwargs: checkpointed(
+        lambda callbacks: train([*callbacks, callback]), **kwargs))
+
+
+def test_conv2d_stopped_by_ctrl_c_resumes_to_the_same_weights(tmp_path, monkeypatch, capsys):
+    """The convnet's dropout and shuffle are keyed by the seed: Ctrl-C in the second epoch,
+    then --resume, ends weight for weight where an unbroken run does."""
+    import keras
+
+    options = ["conv2d-classifier", "--seed", "3", "--epochs", "2", "--max-samples", "300",
+               "--batch-size", "32", "--quiet"]
+    whole, out = tmp_path / "whole", tmp_path / "run"
+    assert runner.main([*options, "--output", str(whole)]) == 0
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with monkeypatch.context() as patch:
+        watch_every_epoch(patch, CtrlC())
+        assert runner.main([*options, "--output", str(out)]) == 130
+    assert f"hint: continue with --resume {out}" in capsys.readouterr().err
+    assert not (out / "metrics.json").exists()
+    assert runner.main(["conv2d-classifier", "--resume", str(out)]) == 0
+    assert metrics_of(out)["test"] == metrics_of(whole)["test"]
+    assert (out / "history.csv").read_text() == (whole / "history.csv").read_text()
+    for mine, theirs in zip(weights_of(out), weights_of(whole), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 def test_ctrl_c_saves_says_how_to_resume_and_exits_130(tmp_path):
     out = tmp_path / "run"
     process = start([*OPTIONS, "--output", str(out)])
@@ -116,12 +148,12 @@ def test_ctrl_c_saves_says_how_to_resume_and_exits_130(tmp_path):
     assert "Traceback" not in err
     assert (out / engine.CHECKPOINT_DIR).is_dir() and not (out / "metrics.json").exists()
     # a plain run into that directory is refused rather than clobbering the checkpoint
-    assert mnist_fnn.main(["--output", str(out), "--epochs", "1"]) == 1
+    assert runner.main(["mnist-fnn", "--output", str(out), "--epochs", "1"]) == 1
 
 
 def test_two_seeded_runs_give_identical_metrics(tmp_path, uninterrupted):
     out = tmp_path / "again"
-    assert mnist_fnn.main([*OPTIONS, "--quiet", "--output", str(out)]) == 0
+    assert runner.main(["mnist-fnn", *OPTIONS, "--quiet", "--output", str(out)]) == 0
     assert metrics_of(out)["test"] == metrics_of(uninterrupted)["test"]
 
 
@@ -132,7 +164,7 @@ def test_two_seeded_runs_give_identical_metrics(tmp_path, uninterrupted):
 def test_resume_refuses_what_it_cannot_resume(tmp_path, capsys, setup, message):
     target = tmp_path / "run"
     setup(target)
-    assert mnist_fnn.main(["--resume", str(target)]) == 1
+    assert runner.main(["mnist-fnn", "--resume", str(target)]) == 1
     assert message in capsys.readouterr().err
 
 

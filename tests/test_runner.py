@@ -1,0 +1,68 @@
+"""The runner: options built from a recipe's Config, dispatch to the recipes not yet on it,
+and recipes on it that stand alone (the training itself is checked in each recipe's tests)."""
+
+import ast
+import sys
+
+import pytest
+
+from recipes import catalog, runner
+from recipes.catalog import RecipeInfo
+
+ON_RUNNER = [info for info in catalog.RECIPES if info.on_runner]
+
+
+def help_text(name, capsys):
+    with pytest.raises(SystemExit) as stop:
+        runner.main([name, "--help"])
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_options_come_from_the_config_fields_with_a_help(capsys):
+    text = help_text("mnist-fnn", capsys)
+    assert text.startswith("usage: python -m recipes.runner mnist-fnn")
+    for option in ("--dataset {mnist,fashion-mnist}", "--epochs EPOCHS", "--batch-size",
+                   "--learning-rate", "--max-samples", "--seed", "--output", "--resume",
+                   "--strategy", "--mixed-precision", "--json", "--quiet"):
+        assert option in text, option
+    assert "(default: 5)" in text and "--hidden-units" not in text  # no help: not an option
+    assert "--augment" in help_text("conv2d-classifier", capsys)
+
+
+def test_a_recipe_not_on_the_runner_runs_its_own_main(capsys):
+    info = next(i for i in catalog.RECIPES if not i.on_runner)
+    assert help_text(info.name, capsys).startswith(f"usage: python -m {info.module}")
+
+
+@pytest.mark.parametrize("argv, message", [([], "name the recipe"), (["mnist-fn"], "unknown")])
+def test_no_or_an_unknown_recipe_is_a_usage_error(argv, message, capsys):
+    assert runner.main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and message in err[0] and err[1].startswith("hint: ")
+
+
+@pytest.mark.parametrize("info", ON_RUNNER, ids=lambda info: info.name)
+def test_a_recipe_on_the_runner_imports_nothing_of_the_project(info: RecipeInfo):
+    path = runner.find(info.name)[1].__file__
+    tree = ast.parse(open(path).read())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert "recipes" not in imported and "advisor" not in imported
+    assert imported - set(sys.stdlib_module_names) == {"keras", "numpy", "tensorflow"}
+    classes = [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    assert classes == ["Config"] and [c.name for c in tree.body
+                                      if isinstance(c, ast.ClassDef)] == classes
+    names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert {"load_data", "build_model", "train", "predict", "evaluate", "main"} <= names
+
+
+def test_the_callbacks_are_module_level_keras_callbacks():
+    import keras
+
+    from recipes import callbacks
+
+    for cls in (callbacks.StopOnCtrlC, callbacks.SeedStates, callbacks.ResumeHistory):
+        assert issubclass(cls, keras.callbacks.Callback) and "<locals>" not in cls.__qualname__
