@@ -108,9 +108,10 @@ class Config:
         "metavar": "N"})
     seed: int | None = field(default=None, metadata={
         "help": "seed of the weights and the shuffle (default: not seeded)"})
-    # XLA made an epoch faster on a CPU too (benchmarks/results.md); it is not deterministic.
-    jit_compile: bool | str = field(default=True, metadata={
-        "help": "XLA-compile the training step"})
+    # XLA made an epoch faster on a CPU too (benchmarks/results.md), so the runner turns it
+    # on there as on a GPU; it is not deterministic.
+    jit_compile: bool | str = field(default="auto", metadata={
+        "help": "XLA-compile the training step", "on_cpu": True})
 
 
 """
@@ -874,7 +875,7 @@ def _main(argv) -> int:
                           hint="give --epochs 1 or more", exit_code=2)
     # XLA is not deterministic: a seeded run goes without it.
     config = Config(target=args.target, epochs=args.epochs, seed=args.seed,
-                    jit_compile=args.seed is None)
+                    jit_compile=False if args.seed is not None else "auto")
     prepared = prepare(load_data(args.data, config), config)
     model = build_model(prepared, config)
     output = output_folder(args.output)

@@ -9,8 +9,9 @@ For a recipe on the runner (`on_runner` in recipes/catalog.py) it builds the com
 from the recipe's `Config` (every field with a `help` in its metadata becomes an option,
 with its `choices`; a bool that defaults to True gets a --no- form), adds --data, --seed,
 --output, --resume, --json, --quiet and the training engine's options (--strategy,
---mixed-precision, --jit; XLA is on for a CPU when `Config.jit_compile` defaults to True),
-and runs: data object -> model -> train with callbacks -> evaluate -> report.
+--mixed-precision, --jit; on a CPU XLA is off unless the metadata of `Config.jit_compile`
+says `on_cpu`), and runs: data object -> model -> train with callbacks -> evaluate ->
+report.
 
 What a recipe provides. Required:
 
@@ -158,9 +159,10 @@ def _value_type(hint):
 
 
 def jit_on_cpu(recipe) -> bool:
-    """XLA on a CPU too, where the recipe's Config says so (jit_compile defaults to True)."""
+    """XLA on a CPU too, where the recipe's Config says so (`on_cpu` in the metadata of
+    its jit_compile field)."""
     fields = {f.name: f for f in dataclasses.fields(recipe.Config)}
-    return "jit_compile" in fields and fields["jit_compile"].default is True
+    return "jit_compile" in fields and bool(fields["jit_compile"].metadata.get("on_cpu"))
 
 
 def make_parser(info: catalog.RecipeInfo, recipe) -> common.Parser:

@@ -11,10 +11,16 @@ import sys
 import numpy as np
 import pytest
 
-from recipes import cli_bridge, common, data, engine, gan_quality, mnist_fnn
+from recipes import common, data, engine, gan_quality, mnist_fnn, runner
 from recipes import conditional_gan as cgan
-from recipes import conditional_gan_cli as cli
 from tests.conftest import ROOT
+
+
+def train_run(argv):
+    return runner.run("conditional-gan", argv)
+
+
+generate = gan_quality.generate_main
 
 
 def _png_shape(path):
@@ -43,7 +49,7 @@ def judge(sample, tmp_path_factory):
 @pytest.fixture(scope="module")
 def finished_run(judge, tmp_path_factory):
     out = tmp_path_factory.mktemp("cgan") / "run"
-    code = cli.main(["--output", str(out), "--epochs", "2", "--seed", "1", "--quiet",
+    code = train_run(["--output", str(out), "--epochs", "2", "--seed", "1", "--quiet",
                       "--classifier", str(judge), "--samples-per-class", "50"])
     assert code == 0
     return out
@@ -161,7 +167,7 @@ def test_a_classifier_of_other_data_is_refused(judge):
 
 def test_generate_command_draws_the_class_asked_for(finished_run, tmp_path, capsys):
     out = tmp_path / "sevens.png"
-    code = cli.main(["generate", "--model", str(finished_run / "generator.keras"),
+    code = generate(["--model", str(finished_run / "generator.keras"),
                       "--label", "7", "--count", "6", "--columns", "3", "--output", str(out),
                       "--json"])
     assert code == 0
@@ -214,7 +220,7 @@ def test_generate_bad_input_is_a_one_line_error(bad_models, tmp_path, capsys, mo
                                                 extra, message):
     out = tmp_path / ("out.txt" if "--output-is-not-png" in extra else "out.png")
     extra = [e for e in extra if e != "--output-is-not-png"]
-    code = cli.main(["generate", "--model", str(bad_models[model]), "--label", label,
+    code = generate(["--model", str(bad_models[model]), "--label", label,
                       "--output", str(out), *extra])
     err = capsys.readouterr().err
     assert code in (1, 2)
@@ -226,17 +232,17 @@ def test_generate_bad_input_is_a_one_line_error(bad_models, tmp_path, capsys, mo
 def test_generate_never_overwrites_without_asking(finished_run, tmp_path, capsys):
     out = tmp_path / "mine.png"
     out.write_bytes(b"precious")
-    argv = ["generate", "--model", str(finished_run / "generator.keras"), "--label", "2",
+    argv = ["--model", str(finished_run / "generator.keras"), "--label", "2",
             "--output", str(out)]
-    assert cli.main(argv) == 1 and "already exists" in capsys.readouterr().err
+    assert generate(argv) == 1 and "already exists" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
-    assert cli.main([*argv, "--overwrite"]) == 0 and _png_shape(out)
+    assert generate([*argv, "--overwrite"]) == 0 and _png_shape(out)
 
 
 def _fit(gan, x, y, config, run, callbacks=()):
-    return cli_bridge.fit(
-        lambda extra: cgan.train(gan, x, y, config, callbacks=extra, verbose=0), gan,
-        run=run, epochs=config.epochs, callbacks=callbacks, loss_keys=("d_loss", "g_loss"))
+    return engine.checkpointed(
+        lambda extra: cgan.train(gan, x, y, config, callbacks=extra, verbose=0),
+        run=run, epochs=config.epochs, callbacks=callbacks)
 
 
 def test_an_interrupted_run_resumes_to_the_same_weights_as_an_uninterrupted_one(sample,
@@ -325,7 +331,7 @@ def test_the_recipe_file_alone_trains_a_generator(tmp_path):
 ])
 def test_bad_options_are_one_line_errors(argv, message, tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main([*argv, "--output", str(out), "--quiet"])
+    code = train_run([*argv, "--output", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code in (1, 2)
     assert err.startswith("error: ") and message in err.splitlines()[0]
