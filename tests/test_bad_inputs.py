@@ -1,7 +1,6 @@
 """Every command, fed a bad input, answers with one line naming the problem and a hint:
 non-zero exit, no traceback, and nothing left behind in the output locations."""
 
-import importlib
 import subprocess
 import sys
 
@@ -11,6 +10,7 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from recipes import catalog
+from recipes import runner as recipes_runner
 from recipes.runner import main as run_recipe
 
 runner = CliRunner()
@@ -96,8 +96,8 @@ RECIPE_CASES = [
     ("mnist_fnn", ["--learning-rate", "nan"], "--learning-rate"),
     ("conv2d_classifier", ["--data", "."], "has no train-images"),
     ("conv2d_classifier", ["--epochs", "0"], "--epochs"),
-    ("conditional_gan_cli", ["--epochs", "0"], "--epochs"),
-    ("conditional_gan_cli", ["--data", "shape.npz"], "has shape"),
+    ("conditional_gan", ["--epochs", "0"], "--epochs"),
+    ("conditional_gan", ["--data", "shape.npz"], "has shape"),
     ("linear_regression", ["--data", "empty.csv"], "is empty"),
     ("linear_regression", ["--data", "header-only.csv"], "no rows"),
     ("linear_regression", ["--data", "good.csv", "--target", "price"], "price"),
@@ -109,10 +109,10 @@ RECIPE_CASES = [
     ("logistic_regression", ["--data", "three-classes.csv", "--target", "y"], "not two"),
     ("sgd_classifier", ["--data", "three-classes.csv", "--target", "y"], "too small"),
     ("sgd_classifier", ["--data", "empty.csv"], "empty"),
-    ("lstm_forecaster_cli", ["--data", "short-series.csv"], "window"),
-    ("lstm_forecaster_cli", ["--data", "series.csv", "--target", "nope"], "nope"),
-    ("lstm_forecaster_cli", ["--data", "series.csv", "--time-col", "when"], "when"),
-    ("lstm_forecaster_cli", ["--data", "latin1.csv"], "not UTF-8"),
+    ("lstm_forecaster", ["--data", "short-series.csv"], "window"),
+    ("lstm_forecaster", ["--data", "series.csv", "--target", "nope"], "nope"),
+    ("lstm_forecaster", ["--data", "series.csv", "--time-col", "when"], "when"),
+    ("lstm_forecaster", ["--data", "latin1.csv"], "not UTF-8"),
 ]
 
 
@@ -221,8 +221,8 @@ def help_entries(text: str) -> dict[str, str]:
     return entries
 
 
-HELP_COMMANDS = [(r.command_module, []) for r in catalog.RECIPES] + [
-    ("recipes.conditional_gan_cli", ["generate"])]
+HELP_COMMANDS = [(r.module, []) for r in catalog.RECIPES] + [
+    ("recipes.conditional_gan", ["generate"])]
 
 
 @pytest.mark.parametrize("module, command", HELP_COMMANDS,
@@ -230,13 +230,14 @@ HELP_COMMANDS = [(r.command_module, []) for r in catalog.RECIPES] + [
 def test_help_states_each_default_once(module, command, capsys):
     info = next(r for r in catalog.RECIPES if r.module == module)
     with pytest.raises(SystemExit) as stop:
-        if command:
-            importlib.import_module(module).main([*command, "--help"])
+        if command:  # advisor generate NAME
+            recipes_runner.generate(info.name, ["--help"])
         else:
             run_recipe([info.name, "--help"])
     assert stop.value.code == 0
     text = capsys.readouterr().out
-    assert text.startswith(f"usage: python -m recipes.runner {info.name}" if info.on_runner
+    assert text.startswith(f"usage: advisor generate {info.name}" if command
+                           else f"usage: python -m recipes.runner {info.name}" if info.on_runner
                            else f"usage: python -m {module}")
     entries = help_entries(text)
     assert "--json" in entries and "(default: " in text  # the parsing found the options

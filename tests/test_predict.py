@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from recipes import catalog, conditional_gan, data, lstm_forecaster
-from recipes import lstm_forecaster_cli as forecaster_cli
 from recipes.common import RecipeError
 from recipes.runner import main as run_recipe
 from recipes.runner import predict_run
@@ -48,7 +47,7 @@ def conv_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lstm_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("predict-lstm") / "run"
-    assert forecaster_cli.main([*QUICK_SERIES, "--output", str(out)]) == 0
+    assert run_recipe(["lstm-forecaster", *QUICK_SERIES, "--output", str(out)]) == 0
     return out
 
 
