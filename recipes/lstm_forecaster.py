@@ -629,7 +629,9 @@ def train(model: keras.Model, prepared: Prepared, config: Config, callbacks=(),
     key = EpochKey()
     train_ds = to_dataset(prepared, "train", config.batch_size, shuffle=True, seed=config.seed,
                           epoch=key.epoch)
-    val_ds = to_dataset(prepared, "val", 1024)
+    # Training-sized validation batches: under MirroredStrategy Keras builds its evaluation
+    # from the first batch, which must split evenly over the replicas.
+    val_ds = to_dataset(prepared, "val", config.batch_size)
     callbacks = [key, keras.callbacks.TerminateOnNaN(), *callbacks]
     if not any(isinstance(c, KeepBest) for c in callbacks):
         callbacks.append(KeepBest(config.patience))

@@ -387,6 +387,33 @@ def test_a_recipe_file_copied_alone_learns_in_one_epoch(name, copies_run):
     assert accuracy >= 0.25, run["stdout"]  # 1,000 test images: chance is 0.10 +- 0.01
 
 
+@pytest.mark.parametrize("name", [name for name in ON_RUNNER if name not in CLASSIFIERS])
+def test_the_gan_and_the_forecaster_copied_alone_learn(name, copies_run):
+    """The file alone, the project out of reach: after one epoch the GAN's discriminator
+    tells real from generated images better than chance and its generator draws other
+    images than it did untrained; the forecaster beats the last observed value."""
+    folder, _, _, run = copies_run[name]
+    metrics = json.loads((folder / "run" / "metrics.json").read_text())
+    if name == "conditional-gan":
+        import keras
+        import numpy as np
+
+        from recipes import conditional_gan as cgan
+
+        assert metrics["steps"] == 1000 // 64
+        assert metrics["discriminator"]["d_accuracy"] > 0.6  # chance: 0.5
+        trained = keras.saving.load_model(folder / "run" / "generator.keras", safe_mode=True)
+        untrained = cgan.build_model((28, 28, 1), 10, cgan.Config(seed=0)).generator
+        noise, labels = cgan.noise_for(20, 64, 0), np.arange(20).reshape(-1, 1) % 10
+        change = np.abs(cgan.generate_images(trained, labels, noise)
+                        - cgan.generate_images(untrained, labels, noise)).mean()
+        assert change > 0.1  # in [0, 1] pixel units
+    else:
+        test = metrics["test"]
+        assert test["model"]["mae"] < 0.85 * test["persistence"]["mae"]
+        assert "model: MAE" in run["stdout"]
+
+
 @pytest.mark.parametrize("name", ON_RUNNER)
 def test_a_recipe_copied_with_the_runner_runs_through_it(name, copies_run):
     folder, _, _, run = copies_run[f"{name}+runner"]

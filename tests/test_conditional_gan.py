@@ -1,19 +1,15 @@
 """conditional-gan: both networks train, a short run on the sample writes a complete run,
 the conditional accuracy tells real images from noise, `generate` refuses bad input, a
-resumed run ends where an uninterrupted one does, and the recipe file runs alone."""
+resumed run ends where an uninterrupted one does, and the file refuses bad input on its
+own (tests/test_advisor_copy.py runs it alone, copied)."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from recipes import common, data, engine, gan_quality, mnist_fnn, runner
 from recipes import conditional_gan as cgan
-from tests.conftest import ROOT
 
 
 def train_run(argv):
@@ -292,35 +288,6 @@ def test_an_interrupted_run_resumes_to_the_same_weights_as_an_uninterrupted_one(
     assert history == whole_history
     for mine, theirs in zip(again.get_weights(), whole.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
-
-
-def test_the_recipe_file_alone_trains_a_generator(tmp_path):
-    """Copied with its sample into an empty folder, out of reach of this project, the file
-    trains for an epoch of 20 steps: the discriminator tells real from generated images better than
-    chance, and the generator draws other images than it did untrained."""
-    import keras
-
-    shutil.copy(ROOT / "recipes" / "conditional_gan.py", tmp_path)
-    shutil.copy(ROOT / "datasets" / "mnist_sample.npz", tmp_path)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-I", "conditional_gan.py", "--epochs", "1",
-                           "--max-samples", "1280", "--seed", "0", "--output", "run"],
-                          cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert {"generator.keras", "samples.png", "samples-epoch-001.png", "metrics.json"} <= {
-        p.name for p in (tmp_path / "run").iterdir()}
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["steps"] == 1280 // 64
-    assert all(np.isfinite(list(metrics["final_losses"].values())))
-    assert metrics["discriminator"]["d_accuracy"] > 0.6  # chance: 0.5
-    trained = keras.saving.load_model(tmp_path / "run" / "generator.keras", safe_mode=True)
-    untrained = cgan.build_model((28, 28, 1), 10, cgan.Config(seed=0)).generator
-    noise = cgan.noise_for(20, 64, 0)
-    labels = np.arange(20).reshape(-1, 1) % 10
-    change = np.abs(cgan.generate_images(trained, labels, noise)
-                    - cgan.generate_images(untrained, labels, noise)).mean()
-    assert change > 0.1  # in [0, 1] pixel units
 
 
 @pytest.mark.parametrize("argv, message", [
