@@ -713,53 +713,22 @@ def build_model(x_sample, y_sample: np.ndarray, config: Config | None = None,
 def packed_model(model, stream: CsvStream, config: Config | None = None):
     """The model's computation on the pipeline's packed arrays, for training and testing.
 
-    The saved model has an input and a FillMissing -> Normalization (or a StringLookup)
-    per column, so that it predicts from raw rows; run per minibatch, those small layers
-    cost more than the Dense layer itself. This twin does the same arithmetic on all the
-    numbers at once, with the medians, means and variances the model's own layers learnt,
-    calls the model's own lookups, and shares its Dense layer: training it trains the
-    model. A test checks that both encode rows alike.
+    The saved model has an input per column, so that it predicts from raw rows given as
+    a dict of columns; it joins the number inputs into one vector before its FillMissing
+    and Normalization. The pipeline already delivers the numbers as one array (in the
+    same order) and the categories as another, so this twin skips the split and the join:
+    it calls the model's own FillMissing, Normalization and lookups on the packed arrays
+    and shares its Dense layer, so training it trains the model. A test checks that both
+    encode rows alike.
     """
     config = config or Config()
     layout = Layout.of(stream)
-    by_input = {}
-    for feature in stream.schema["features"]:
-        for name in feature["inputs"]:
-            by_input[name] = feature["role"]
-    fill, mean, std, gaps, order, lookups = [], [], [], [], [], []
-    width = len(layout.number_inputs)
-    n_gaps = sum(model.get_layer(f"fill_{name}").indicator for name in layout.number_inputs)
-    next_onehot = width + n_gaps
-    for name, role in by_input.items():
-        if role == "category":
-            lookup = model.get_layer(f"lookup_{name}")
-            lookups.append(lookup)
-            size = lookup.vocabulary_size()
-            order += list(range(next_onehot, next_onehot + size))
-            next_onehot += size
-            continue
-        column = layout.number_inputs.index(name)
-        filler = model.get_layer(f"fill_{name}")
-        normal = model.get_layer(f"standardize_{name}")
-        mu = np.asarray(normal.mean).ravel()
-        sigma = np.maximum(np.sqrt(np.asarray(normal.variance).ravel()), keras.backend.epsilon())
-        fill.append(filler.value)
-        mean.append(mu[0])
-        std.append(sigma[0])
-        order.append(column)
-        if filler.indicator:
-            gaps.append((column, mu[1], sigma[1]))
-            order.append(width + len(gaps) - 1)
-    constants = {
-        "fill": np.asarray(fill, "float32"),
-        "mean": np.asarray(mean + [g[1] for g in gaps], "float32"),
-        "std": np.asarray(std + [g[2] for g in gaps], "float32"),
-        "gaps": np.asarray([g[0] for g in gaps], "int32"),
-        "order": np.asarray(order, "int32"),
-    }
     numbers = keras.Input((len(layout.number_inputs),), name="numbers")
     strings = keras.Input((len(layout.string_inputs),), dtype="string", name="strings")
-    encoded = PackedEncoding(constants, lookups)([numbers, strings])
+    encoded = PackedEncoding(
+        [model.get_layer("fill_numbers"), model.get_layer("standardize_numbers")]
+        if layout.number_inputs else [],
+        [model.get_layer(f"lookup_{name}") for name in layout.string_inputs])([numbers, strings])
     outputs = model.get_layer("linear")(encoded)
     packed = keras.Model([numbers, strings], outputs, name=f"{model.name}_packed")
     packed.compile(optimizer=model.optimizer, loss=model.loss,
@@ -769,30 +738,27 @@ def packed_model(model, stream: CsvStream, config: Config | None = None):
 
 
 class PackedEncoding(keras.layers.Layer):
-    """What the model's per-column layers compute, on packed arrays (see packed_model).
+    """The model's preprocessing on packed arrays (see packed_model): `numbers` through
+    its FillMissing and Normalization, each column of `strings` through its lookup.
     Training only: never saved."""
 
-    def __init__(self, constants: dict, lookups: list, **kwargs):
+    def __init__(self, number_layers: list, lookups: list, **kwargs):
         super().__init__(**kwargs)
-        self.constants = constants
+        self.number_layers = number_layers
         self.lookups = lookups
 
     def call(self, inputs):
         import tensorflow as tf
 
         numbers, strings = inputs
-        c = self.constants
-        missing = tf.math.is_nan(numbers)
-        values = tf.where(missing, c["fill"], numbers)
-        if len(c["gaps"]):
-            values = tf.concat([values, tf.cast(tf.gather(missing, c["gaps"], axis=1),
-                                                values.dtype)], axis=1)
-        values = (values - c["mean"]) / c["std"]
+        pieces = []
+        if self.number_layers:
+            fill, normalize = self.number_layers
+            pieces.append(normalize(fill(numbers)))
         strings = tf.strings.strip(strings)
-        pieces = [values] + [tf.cast(lookup(strings[:, k:k + 1]), values.dtype)
-                             for k, lookup in enumerate(self.lookups)]
-        return tf.gather(tf.concat(pieces, axis=1) if len(pieces) > 1 else values,
-                         c["order"], axis=1)
+        pieces += [tf.cast(lookup(strings[:, k:k + 1]), numbers.dtype)
+                   for k, lookup in enumerate(self.lookups)]
+        return pieces[0] if len(pieces) == 1 else tf.concat(pieces, axis=1)
 
 
 """
