@@ -368,7 +368,8 @@ def child_big_textline(train: str, test: str) -> dict:
         strings = tf.fill([tf.shape(numbers)[0], 0], "")
         return (numbers, strings), tf.expand_dims(fields[-1], 1)
 
-    ds = (tf.data.TextLineDataset(train).skip(1).batch(config.batch_size)
+    ds = (tf.data.TextLineDataset(train).skip(1).batch(
+        sgd_classifier.batch_size_of(stream, config))
           .map(decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
     started, cpu = time.perf_counter(), time.process_time()
     model.fit(ds, epochs=1, verbose=0)
