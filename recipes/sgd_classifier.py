@@ -15,7 +15,7 @@ How the file is streamed:
 
 - The file is cut into blocks of about a megabyte at line ends (a seek per block, no
   reading). Every tenth block is held out for the test metrics (or give --test-data FILE).
-- A tf.data pipeline maps over the blocks, on every core at once: read the block's bytes,
+- A tf.data pipeline maps over the blocks, several at once: read the block's bytes,
   parse them (pandas' C parser by default, or TensorFlow's tf.io.decode_csv with
   `--parser tensorflow`), check the labels, shuffle the rows, and cut them into
   minibatches. The blocks come in a new random order each pass, so the minibatches mix
@@ -479,9 +479,11 @@ class BadBlock(ValueError):
 def pandas_parser(stream: CsvStream, layout: Layout):
     """Reads and parses a block with pandas' C parser, inside the pipeline (tf.py_function).
 
-    The parser lets go of Python's lock while it works, so the pipeline's parallel calls
-    parse several blocks at once; per core it is about twice as fast as tf.io.decode_csv
-    (benchmarks/linear_family.py measures both). A file of numbers only is parsed as one
+    Per core it is about twice as fast as tf.io.decode_csv (benchmarks/linear_family.py
+    measures both), but pandas 3.1's parser holds Python's lock while it works: two
+    threads parse no faster than one, so blocks are parsed one at a time, at about the
+    rate of scikit-learn's whole loop over pandas chunks, while the training steps run
+    beside them on another core. A file of numbers only is parsed as one
     float32 array, the fastest way pandas has. Categories are read as pandas categoricals
     (each distinct text once, as written; a third faster to parse than Python strings) and
     leave as fixed-width bytes, looked up by their codes, which TensorFlow copies in one go
