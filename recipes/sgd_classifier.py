@@ -479,16 +479,14 @@ class BadBlock(ValueError):
 def pandas_parser(stream: CsvStream, layout: Layout):
     """Reads and parses a block with pandas' C parser, inside the pipeline (tf.py_function).
 
-    Per core it is about twice as fast as tf.io.decode_csv (benchmarks/linear_family.py
-    measures both), but pandas 3.1's parser holds Python's lock while it works: two
-    threads parse no faster than one, so blocks are parsed one at a time, at about the
-    rate of scikit-learn's whole loop over pandas chunks, while the training steps run
-    beside them on another core. A file of numbers only is parsed as one
-    float32 array, the fastest way pandas has. Categories are read as pandas categoricals
-    (each distinct text once, as written; a third faster to parse than Python strings) and
-    leave as fixed-width bytes, looked up by their codes, which TensorFlow copies in one go
-    (Python strings it converts one by one, several times slower than the parse itself);
-    packed_model strips them, as columns.categories does.
+    The parser lets go of Python's lock for parts of its work, so the pipeline's parallel
+    calls can parse several blocks at once; per core it is about twice as fast as
+    tf.io.decode_csv (benchmarks/linear_family.py measures both). A file of numbers only
+    is parsed as one float32 array, the fastest way pandas has. Categories are read as
+    pandas categoricals (each distinct text once, as written; a third faster to parse than
+    Python strings) and leave as fixed-width bytes, looked up by their codes, which
+    TensorFlow copies in one go (Python strings it converts one by one, several times
+    slower than the parse itself); packed_model strips them, as columns.categories does.
     """
     import io
 
