@@ -228,7 +228,7 @@ HELP_COMMANDS = [(r.module, []) for r in catalog.RECIPES] + [
 @pytest.mark.parametrize("module, command", HELP_COMMANDS,
                          ids=[" ".join([m.split(".")[1], *c]) for m, c in HELP_COMMANDS])
 def test_help_states_each_default_once(module, command, capsys):
-    info = next((r for r in catalog.RECIPES if module in (r.module, r.command_module)))
+    info = next(r for r in catalog.RECIPES if module in (r.module, r.command_module))
     with pytest.raises(SystemExit) as stop:
         if command:
             importlib.import_module(module).main([*command, "--help"])
