@@ -61,9 +61,20 @@ def predict(run_dir: Path, data: str | None):
     return info, module.predict_run(run_dir, data)
 
 
+def shortest_floats(frame):
+    """The frame with float32 columns (what a model predicts) widened to float64 through
+    their shortest decimal form, so that 0.1 is written 0.1, not 0.10000000149011612."""
+    import pandas as pd
+
+    widened = {name: pd.to_numeric(column.astype(str))
+               for name, column in frame.items() if str(column.dtype) == "float32"}
+    return frame.assign(**widened) if widened else frame
+
+
 def write(frame, output: Path | None, *, as_json: bool, overwrite: bool) -> None:
     """The predictions: as CSV into `output` (atomically, never over a file without
     `overwrite`), else as CSV or JSON on stdout."""
+    frame = shortest_floats(frame)
     if output is None:
         if as_json:
             print(frame.to_json(orient="records", indent=2))

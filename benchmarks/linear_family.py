@@ -7,7 +7,8 @@
 
 Writes benchmarks/results-linear-family.json (or --output) and prints a summary.
 
-**Small data** (Auto MPG, breast cancer): for linear, lasso, Huber and logistic regression,
+**Small data** (Auto MPG, breast cancer, penguins): for linear, lasso, Huber, logistic and
+softmax regression,
 scikit-learn's estimator of the same name, and the recipe configured to minimise the same
 objective (lasso: the same alpha; Huber: delta = epsilon x scikit-learn's fitted scale;
 logistic: l2 = 1 / (2 C n)), each in a fresh process. Reported: fit seconds (the recipe's
@@ -44,7 +45,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results-linear-family.json"
-SMALL = ("linear", "lasso", "huber", "logistic")
+SMALL = ("linear", "lasso", "huber", "logistic", "softmax")
 CHUNK_ROWS = 100_000
 TEST_ROWS = 100_000
 
@@ -82,11 +83,18 @@ def rss_mb() -> float:
 
 
 def small_table(name: str):
-    from recipes import huber_regression, lasso_regression, linear_regression, logistic_regression
+    from recipes import (
+        huber_regression,
+        lasso_regression,
+        linear_regression,
+        logistic_regression,
+        softmax_regression,
+    )
     from recipes import linear_family as family
 
     recipe = {"linear": linear_regression, "lasso": lasso_regression,
-              "huber": huber_regression, "logistic": logistic_regression}[name]
+              "huber": huber_regression, "logistic": logistic_regression,
+              "softmax": softmax_regression}[name]
     table = recipe.load_data()
     if name == "lasso":
         table = family.add_noise_features(table, 10)
@@ -112,7 +120,8 @@ def child_small_sklearn(name: str) -> dict:
     estimator = {"linear": lambda: linear_model.LinearRegression(),
                  "lasso": lambda: linear_model.Lasso(alpha=0.5),
                  "huber": lambda: linear_model.HuberRegressor(max_iter=1000),
-                 "logistic": lambda: linear_model.LogisticRegression()}[name]
+                 "logistic": lambda: linear_model.LogisticRegression(),
+                 "softmax": lambda: linear_model.LogisticRegression()}[name]
     x_train = sklearn_tables.prepared(table.x_train, table.roles)
     x_test = sklearn_tables.prepared(table.x_test, table.roles)
     times = []
@@ -124,13 +133,17 @@ def child_small_sklearn(name: str) -> dict:
     model = pipeline[-1]
     if name == "logistic":
         test = family.binary_metrics(table.y_test, pipeline.predict_proba(x_test)[:, 1])
+    elif name == "softmax":
+        test = family.multiclass_metrics(table.y_test, pipeline.predict_proba(x_test),
+                                         table.labels)
     else:
         delta = 1.35 * model.scale_ if name == "huber" else 1.0
         from recipes.common import regression_metrics
 
         test = regression_metrics(table.y_test, pipeline.predict(x_test), huber_delta=delta)
+    numbers = len(numeric_columns(table))
     result = {"fit_seconds": min(times), "test": test,
-              "weights": np.ravel(model.coef_)[:len(numeric_columns(table))].tolist(),
+              "weights": np.ravel(np.atleast_2d(model.coef_)[:, :numbers]).tolist(),
               "scale": float(getattr(model, "scale_", 0.0))}
     result["n_train"] = len(table.y_train)
     return result
@@ -148,16 +161,17 @@ def child_small_keras(name: str, scale: float | None = None) -> dict:
             config.alpha = 0.5
         if name == "huber":
             config.delta = 1.35 * scale  # scikit-learn's epsilon x its fitted scale
-        if name == "logistic":
+        if name in ("logistic", "softmax"):
             config.l2 = 1 / (2 * 1.0 * len(table.y_train))  # C = 1
     model = recipe.build_model(table.x_train, table.y_train, config, roles=table.roles)
     started, cpu = time.perf_counter(), time.process_time()
     history = recipe.train(model, table.x_train, table.y_train, config, verbose=0)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     test = recipe.evaluate(model, table.x_test, table.y_test, config)
-    weights = family.coefficients(model)["weights"]
+    weights = family.coefficients(model, labels=table.labels)["weights"]
+    per_class = [weights[label] for label in table.labels] if name == "softmax" else [weights]
     return {"fit_seconds": seconds, "fit_cpu_seconds": cpu, "test": test,
-            "weights": [weights[c] for c in numeric_columns(table)],
+            "weights": [w[c] for w in per_class for c in numeric_columns(table)],
             "optimizer_steps": len(history["loss"]) * config.steps_per_execution}
 
 
@@ -177,23 +191,28 @@ def child_small_plain(name: str) -> dict:
     x_test = np.asarray(encoder.transform(sklearn_tables.prepared(table.x_test, table.roles)),
                         "float32")
     binary = name == "logistic"
+    classes = len(table.labels) if name == "softmax" else 1
+    activation = "sigmoid" if binary else "softmax" if classes > 1 else None
     normalize = keras.layers.Normalization()
     normalize.adapt(x_train)
     model = keras.Sequential([keras.Input((x_train.shape[1],)), normalize,
-                              keras.layers.Dense(1, activation="sigmoid" if binary else None)])
+                              keras.layers.Dense(classes, activation=activation)])
     loss = {"linear": "mse", "lasso": "mse", "huber": keras.losses.Huber(2.7),
-            "logistic": "binary_crossentropy"}[name]
+            "logistic": "binary_crossentropy",
+            "softmax": "sparse_categorical_crossentropy"}[name]
     model.compile(keras.optimizers.Adam(1e-3), loss)
     started, cpu = time.perf_counter(), time.process_time()
     model.fit(x_train, table.y_train, epochs=300, batch_size=32, verbose=0)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    predicted = np.ravel(model.predict(x_test, verbose=0))
+    predicted = np.asarray(model.predict(x_test, verbose=0))
     if binary:
-        test = family.binary_metrics(table.y_test, predicted)
+        test = family.binary_metrics(table.y_test, np.ravel(predicted))
+    elif classes > 1:
+        test = family.multiclass_metrics(table.y_test, predicted, table.labels)
     else:
         from recipes.common import regression_metrics
 
-        test = regression_metrics(table.y_test, predicted)
+        test = regression_metrics(table.y_test, np.ravel(predicted))
     return {"fit_seconds": seconds, "fit_cpu_seconds": cpu, "test": test}
 
 
@@ -349,7 +368,8 @@ def child_big_textline(train: str, test: str) -> dict:
         strings = tf.fill([tf.shape(numbers)[0], 0], "")
         return (numbers, strings), tf.expand_dims(fields[-1], 1)
 
-    ds = (tf.data.TextLineDataset(train).skip(1).batch(config.batch_size)
+    ds = (tf.data.TextLineDataset(train).skip(1).batch(
+        sgd_classifier.batch_size_of(stream, config))
           .map(decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
     started, cpu = time.perf_counter(), time.process_time()
     model.fit(ds, epochs=1, verbose=0)
@@ -406,7 +426,7 @@ def bench_small(plain: bool) -> dict:
         if plain:
             entry["keras_plain_300_epochs"] = run_child("small-plain", name)
         results[name] = entry
-        score = "accuracy" if name == "logistic" else "r2"
+        score = "accuracy" if name in ("logistic", "softmax") else "r2"
         print(f"{name:9s} fit: keras {keras_run['fit_seconds']:.2f} s "
               f"({keras_run['optimizer_steps']} steps), scikit-learn "
               f"{sk['fit_seconds'] * 1e3:.1f} ms; test {score}: keras "

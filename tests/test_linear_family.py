@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import linear_model
 from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
@@ -199,10 +200,39 @@ def test_one_model_five_losses_on_your_own_arrays(recipe, loss, activation, regu
     assert dense.activation.__name__ == activation
     assert type(dense.kernel_regularizer).__name__ == (regularizer or "NoneType")
     assert loss in (model.loss if isinstance(model.loss, str) else type(model.loss).__name__)
-    mean = np.ravel([model.get_layer(f"standardize_x{i}").mean.numpy() for i in range(3)])
-    assert np.allclose(mean, x.mean(axis=0), atol=1e-5)
+    mean = np.ravel(model.get_layer("standardize_numbers").mean.numpy())
+    assert np.allclose(mean, x.mean(axis=0), atol=1e-5)  # one Normalization for the numbers
     history = recipe.train(model, x, y, recipe.Config(epochs=3), verbose=0)
     assert history["loss"][-1] < history["loss"][0]  # it learns from the arrays
+
+
+def test_the_numbers_share_one_fill_and_one_normalization_with_a_flag_only_where_gaps_were():
+    import keras
+
+    frame = pd.DataFrame({"a": [1.0, np.nan, 3.0, 5.0], "b": [10.0, 20.0, 30.0, 40.0],
+                          "c": ["x", "y", "x", None]})
+    roles = {"a": "number", "b": "number", "c": "category"}
+    model = linear_regression.build_model(frame, np.arange(4.0), linear_regression.Config(),
+                                          roles=roles)
+    assert [i.name for i in model.inputs] == ["a", "b", "c"]  # still one input per column
+    fill = model.get_layer("fill_numbers")
+    assert fill.value == [3.0, 25.0] and fill.indicator == [True, False]  # medians; gaps in a
+    assert model.encoded_names == ["a", "b", "a missing", "c=(unseen)", "c=(missing)", "c=x",
+                                   "c=y"]
+    assert model.encoded_columns == ["a", "b", "a", "c", "c", "c", "c"]
+    # a and b missing: each filled with its own median (the training mean here, so 0 once
+    # standardised), a's flag set (standardised: (1 - 0.25) / 0.433), b gets no flag.
+    rows = pd.DataFrame({"c": ["x", "z"], "b": [np.nan, 40.0], "a": [np.nan, 1.0]})
+    encoded = linear_family.encode(model, rows)
+    np.testing.assert_allclose(encoded[0], [0, 0, 0.75 / np.sqrt(0.1875), 0, 0, 1, 0],
+                               atol=1e-5)
+    assert encoded[1, 3] == 1  # an unseen category
+    again = linear_family.FillMissing.from_config(fill.get_config())
+    x = np.array([[np.nan, np.nan], [2.0, 4.0]], "float32")
+    np.testing.assert_array_equal(np.asarray(again(x)), [[3, 25, 1], [2, 4, 0]])
+    single = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(
+        linear_family.FillMissing(7.0, indicator=True)))  # a model saved with one per column
+    np.testing.assert_array_equal(np.asarray(single(x[:, :1])), [[7, 1], [2, 0]])
 
 
 def test_full_reads_the_shipped_file_which_is_the_whole_dataset(capsys):

@@ -233,3 +233,14 @@ def test_an_unfinished_run_or_another_recipes_run_is_refused(mnist_run, lstm_run
     shutil.copytree(mnist_run, copied)
     table = predict_run(catalog.get("mnist-fnn"), copied, str(tmp_path / "x.npz"))
     assert len(table) == 1 and table["label"].iloc[0] in [str(d) for d in range(10)]
+
+
+def test_predictions_are_written_in_their_shortest_decimal_form(capsys):
+    from advisor.predictions import write
+
+    frame = pd.DataFrame({"id": ["a", "b"],
+                          "probability_yes": np.array([0.1, 0.7], dtype="float32")})
+    write(frame, None, as_json=True, overwrite=False)
+    assert [row["probability_yes"] for row in json.loads(capsys.readouterr().out)] == [0.1, 0.7]
+    write(frame, None, as_json=False, overwrite=False)
+    assert capsys.readouterr().out.splitlines()[1:] == ["a,0.1", "b,0.7"]
