@@ -512,7 +512,7 @@ class SeriesData:
     lags: list[int]
     first: int  # the first row forecast (every model's lags and the LSTM's window fit)
     window: int  # the LSTM's input steps
-    series: Any  # recipes.data.Series, for the recipe
+    series: Any  # recipes.lstm_forecaster.Series, for the recipe
     step: str  # the spacing of the rows, in words ("" in file order)
     key: str | None
     sampled: str = ""  # what was left out, said plainly (nothing for a whole series)
