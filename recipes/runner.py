@@ -219,15 +219,22 @@ def make_config(recipe, args, trainer: engine.Engine):
 
 
 def load(recipe, source: str, config):
-    """The recipe's data: checked images with their class names, or whatever object a
-    recipe that reads its own data (`DATA_HELP`) returns, made ready by its `prepare`."""
+    """(the recipe's data, the name of its source): checked images with their class names,
+    or whatever object a recipe that reads its own data (`DATA_HELP`) returns, made ready
+    by its `prepare`."""
     if hasattr(recipe, "DATA_HELP"):
         with recipe_errors(recipe, values=True):
             loaded = recipe.load_data(source, config)
             for note in getattr(loaded, "notes", ()):
                 print(f"note: {note}", file=sys.stderr)
+            named = str(getattr(loaded, "source", None) or source)
             prepare = getattr(recipe, "prepare", None)
-            return prepare(loaded, config) if prepare is not None else loaded
+            return (prepare(loaded, config) if prepare is not None else loaded), named
+    images = _load_images(recipe, source, config)
+    return images, images.source
+
+
+def _load_images(recipe, source: str, config) -> data.ImageData:
     dataset = getattr(config, "dataset", "mnist")
     classes = data.IMAGE_DATASETS.get(dataset, {}).get("classes")
     if source == "sample":
@@ -237,11 +244,6 @@ def load(recipe, source: str, config):
         return data.checked_images(arrays, classes, source=f"{source}:{dataset}")
     # checked downloads, and your own data in every format data.py knows
     return data.load_images(source, dataset).limit(getattr(config, "max_samples", None))
-
-
-def _source(loaded, source: str) -> str:
-    inner = getattr(loaded, "series", None)  # a prepared series names its source
-    return str(getattr(loaded, "source", None) or getattr(inner, "source", None) or source)
 
 
 class Steps:
@@ -321,9 +323,8 @@ def train(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None) -> int:
     args = parse_args(info, recipe, argv)
     trainer = engine.setup(args)  # the strategy first, then the seed, precision, XLA
     config = make_config(recipe, args, trainer)
-    loaded = load(recipe, args.data, config)
+    loaded, source = load(recipe, args.data, config)
     steps, extension = Steps(recipe, loaded), run_steps(info)
-    source = loaded.source if steps.images else _source(loaded, args.data)
     verbose = 0 if args.quiet else 1
     with common.open_run_dir(trainer.output_dir(args.output), info.name,
                              resume=args.resume is not None) as run, recipe_errors(recipe):
