@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 
 from advisor import knowledge as knowledge_module
 from recipes import catalog
-from recipes.common import ExitStatus, RecipeError, report_error
+from recipes.common import ExitStatus, RecipeError, own_error, report_error
 
 
 class AdvisorGroup(TyperGroup):
@@ -82,6 +82,11 @@ def handles_errors(command):
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             raise typer.Exit(ExitStatus.INTERRUPTED) from None
+        except Exception as error:  # a recipe file's own RecipeError (linear_family's)
+            own = own_error(error)
+            if own is None:
+                raise
+            fail(own)
 
     return wrapper
 

@@ -2,10 +2,11 @@
 into another folder so that it runs there without keras-recipes installed.
 
 A recipe on the runner (mnist_fnn.py) is one file that imports nothing of the project: it is
-copied alone, with its data. `--with-runner` adds recipes/runner.py and the modules it
-imports (and the recipe's `run_steps` module, such as the GAN's judge), for checkpoints,
---resume, run directories and strategies. A recipe not yet on the
-runner is copied with the project modules it imports.
+copied alone, with its data; one of the linear family (linear_regression.py) comes with the
+two modules the five share, recipes/linear_family.py and recipes/columns.py. `--with-runner`
+adds recipes/runner.py and the modules it imports (and the recipe's `run_steps` module, such
+as the GAN's judge), for checkpoints, --resume, run directories and strategies. A recipe not
+yet on the runner is copied with the project modules it imports.
 
 The recipe keeps its file name (mnist_fnn.py); each project module it needs, found by
 reading its imports with `ast` (transitively), lands beside it with a `recipes_` prefix
@@ -182,9 +183,10 @@ def rewrite(source: str, module: str, entry: str) -> str:
 def modules(info: RecipeInfo, with_runner: bool = False) -> list[str]:
     """The project modules a copy holds, the recipe first."""
     if info.on_runner:
+        found = dependencies(info.module)  # the recipe file, and a family module it shares
         if not with_runner:
-            return [info.module]
-        found = [info.module, *dependencies(RUNNER)]
+            return found
+        found += [m for m in dependencies(RUNNER) if m not in found]
         if info.run_steps:  # imported by name, so not among the runner's imports
             found += [m for m in dependencies(info.run_steps) if m not in found]
         return found

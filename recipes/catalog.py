@@ -91,9 +91,10 @@ RECIPES: tuple[RecipeInfo, ...] = (
     ),
 )
 
-# The "which model to choose" table: one linear model, five uses. Each module imports
-# recipes/linear_family.py, which holds what they share.
-TABULAR = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib")
+# The "which model to choose" table: one linear model, six uses. Each module imports
+# recipes/linear_family.py, which holds what they share (and recipes/columns.py); a copy
+# takes both along.
+TABULAR = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "matplotlib")
 
 RECIPES += (
     RecipeInfo(
@@ -105,6 +106,7 @@ RECIPES += (
         data="Auto MPG (shipped, complete): predict mpg; or your CSV",
         requires=TABULAR,
         shipped=("autompg.csv",),
+        on_runner=True,
     ),
     RecipeInfo(
         name="lasso-regression",
@@ -115,6 +117,7 @@ RECIPES += (
         data="Auto MPG (shipped, complete), optionally with added noise columns; or your CSV",
         requires=TABULAR,
         shipped=("autompg.csv",),
+        on_runner=True,
     ),
     RecipeInfo(
         name="huber-regression",
@@ -124,6 +127,7 @@ RECIPES += (
         data="Auto MPG (shipped, complete), optionally with corrupted targets; or your CSV",
         requires=TABULAR,
         shipped=("autompg.csv",),
+        on_runner=True,
     ),
     RecipeInfo(
         name="logistic-regression",
@@ -134,6 +138,7 @@ RECIPES += (
         data="breast cancer Wisconsin (shipped, complete): benign or malignant; or your CSV",
         requires=TABULAR,
         shipped=("breast_cancer.csv",),
+        on_runner=True,
     ),
     RecipeInfo(
         name="softmax-regression",
@@ -144,6 +149,7 @@ RECIPES += (
         data="Palmer penguins (shipped, complete): which species; or your CSV",
         requires=TABULAR,
         shipped=("penguins.csv",),
+        on_runner=True,
     ),
     RecipeInfo(
         name="sgd-classifier",
@@ -153,7 +159,7 @@ RECIPES += (
                     "numbers, categories and missing values as they come",
         task="binary classification (big data)",
         data="a generated CSV with a known model (any size); or your CSV",
-        requires=TABULAR,
+        requires=(*TABULAR, "rich"),
         shipped=("make_big_csv.py",),
     ),
 )

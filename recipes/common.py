@@ -60,6 +60,17 @@ def report_error(error: RecipeError, stream=None) -> None:
         print(f"hint: {' '.join(error.hint.split())}", file=stream)
 
 
+def own_error(error: BaseException) -> RecipeError | None:
+    """A recipe file's own RecipeError (it imports nothing of the project: message, hint,
+    exit_code) as the project's; None for any other exception."""
+    if isinstance(error, RecipeError):
+        return error
+    if isinstance(getattr(error, "message", None), str) and hasattr(error, "hint"):
+        return RecipeError(error.message, hint=error.hint,
+                           exit_code=getattr(error, "exit_code", ExitStatus.ERROR))
+    return None
+
+
 def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
     """Runs a recipe's `main`, mapping user errors and Ctrl-C to exit codes."""
     try:
@@ -67,6 +78,12 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
     except RecipeError as error:
         report_error(error)
         return error.exit_code
+    except Exception as error:
+        own = own_error(error)
+        if own is None:
+            raise
+        report_error(own)
+        return own.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitStatus.INTERRUPTED

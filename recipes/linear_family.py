@@ -1,68 +1,72 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"]
+# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "matplotlib"]
 # ///
 """
 Title: The linear family: one model, five recipes
-Description: What linear-regression, lasso-regression, huber-regression, logistic-regression
-and sgd-classifier share: a Normalization layer adapted on the training split, then Dense(1).
+Description: What linear-regression, lasso-regression, huber-regression,
+logistic-regression and softmax-regression share: a table read as it is, preprocessing
+layers adapted on the training rows, then one Dense layer, fitted full-batch.
 
-The five recipes of the "which model to choose" table are one model,
+The five in-memory recipes of the "which model to choose" table are one model,
 
-    inputs -> Normalization (mean and variance of the training split) -> Dense(1[, sigmoid])
+    raw columns -> FillMissing, Normalization, StringLookup (adapted on the training rows)
+                -> Dense(1) (sigmoid for two classes; Dense(k, softmax) for k classes)
 
-differing only in loss, regulariser, optimiser and data pipeline:
+differing only in loss, regulariser and output activation:
 
-| recipe              | use case              | loss          | regulariser | optimiser, data  |
-| ------------------- | --------------------- | ------------- | ----------- | ---------------- |
-| linear-regression   | basic prediction      | squared error | none        | Adam, full batch |
-| lasso-regression    | feature selection     | squared error | L1          | Adam, full batch |
-| huber-regression    | outlier-prone data    | Huber(delta)  | none        | Adam, full batch |
-| logistic-regression | binary classification | cross-entropy | light L2    | Adam, full batch |
-| sgd-classifier      | big data              | cross-entropy | none        | SGD, CSV stream  |
+| recipe              | use case                   | loss                     | regulariser |
+| ------------------- | -------------------------- | ------------------------ | ----------- |
+| linear-regression   | basic prediction           | squared error            | none        |
+| lasso-regression    | feature selection          | squared error            | L1          |
+| huber-regression    | outlier-prone data         | Huber(delta)             | none        |
+| logistic-regression | binary classification      | binary cross-entropy     | light L2    |
+| softmax-regression  | multi-class classification | categorical cross-entropy | light L2   |
 
-This module holds what they share: loading and splitting a table, building the model, the
-fast full-batch fit, the metrics and the pictures, the command line and `main`. Each recipe
-module keeps only what makes it itself, so reading one shows exactly how it differs.
+This module holds what they share: reading and splitting a table (recipes/columns.py
+decides what each column is), the preprocessing layers, building the model, the fast
+full-batch fit, the metrics, the pictures, predicting from raw rows, and the plain `main`
+a recipe file runs when it is run alone. Each recipe file keeps only what makes it itself.
+sgd-classifier, which streams a file too large for memory, reuses its column decisions,
+its model and its metrics.
 
 ## Why the fit is full-batch, in rounds
 
 These tables fit in memory many times over, and the objective is convex: there is one best
 answer, the one scikit-learn computes. So instead of hundreds of epochs of minibatches,
-`train` takes whole-table Adam steps, 100 per call into TensorFlow (`steps_per_execution`;
-Keras counts each call as an epoch). After each round, if the loss fell by less than
-`tolerance` of itself, the learning rate is cut tenfold; after three cuts the fit stops. On
-Auto MPG and breast cancer this reaches scikit-learn's weights to about 0.01 in 700-1,700
-steps and about a second of CPU time, most of it spent tracing the graph once; the textbook
-300 epochs of minibatches take about twenty times as long (benchmarks/linear_family.py).
-
-## Checkpoints and --resume
-
-Like every recipe, a run keeps a checkpoint in its output directory while it trains
-(`recipes.engine.fit`: weights and Adam's state, its learning rate included, after every
-round), Ctrl-C stops it with exit code 130, and `--resume DIR` continues it with the
-options it was started with. The annealing rule's own memory, the lowest loss so far and
-the number of cuts, is not in the checkpoint: on resume it is rebuilt by replaying the
-rule over the losses in the run's training log, and the last round's cut (or stop), made
-just after that round was saved, is made again. Training is full-batch and deterministic,
-so a resumed run ends with the same weights and metrics as one never interrupted (with
-`--seed`, exactly; a test checks it). Saving a checkpoint costs about 30 ms a round on a
-2-core CPU, some 0.3 s of a fit of 7-9 rounds. The other engine options (strategies,
-mixed precision, XLA) bring nothing to a Dense(1) on a table in memory and are not offered.
+`train` takes whole-table Adam steps, `steps_per_execution` per call into TensorFlow
+(Keras counts each call as an epoch, a "round"). After each round, if the loss fell by less
+than `tolerance` of itself, the learning rate is cut tenfold; after three cuts the fit
+stops. Measured fits and their speed against scikit-learn and the textbook 300 epochs of
+minibatches: benchmarks/results.md ("Measured by hand") and benchmarks/linear_family.py.
 
 Two starting choices make it quick: the weights start at zero, as scikit-learn's do, and
 the bias starts at the answer for an average input (the target's mean, or the log-odds of
 the positive class), so Adam has only the slopes to find. For regression the learning rate
 is counted in standard deviations of the target, so a target in dollars trains as fast as
 one in miles per gallon.
+
+Through the runner (`python -m recipes.runner linear-regression`), a run keeps a checkpoint
+after every round and `--resume` continues it; the annealing rule's own memory (the lowest
+loss so far, the cuts made) is not in the checkpoint, so `run_callbacks` hands the runner a
+rule that rebuilds it by replaying the logged losses, and a resumed run ends with the same
+weights as one never interrupted.
 """
 
-from __future__ import annotations
+"""
+## Setup
 
+`Config` holds the hyperparameters every member shares (sgd-classifier's too);
+`TableConfig` adds the choice of columns, `RegressionConfig` what only regression takes. A
+recipe's own `Config` subclasses one of them to add its regulariser's strength or its
+loss's parameter. Every field with a `help` is a command-line option.
+"""
+
+import argparse
+import json
 import math
 import re
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -70,26 +74,100 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from recipes import columns, common, data, engine
+from recipes import columns
 
-"""
-## Setup
 
-`Config` holds the hyperparameters every member shares; a recipe's own `Config` subclasses
-it to add its regulariser's strength or its loss's parameter.
-"""
+class RecipeError(ValueError):
+    """A mistake the user can fix: one line, and a hint saying how."""
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: int = 1):
+        super().__init__(message)
+        self.message, self.hint, self.exit_code = message, hint, exit_code
+
+
+def _number(text: str, kind, low: float, low_ok: bool, high: float | None = None):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < low or (value == low and not low_ok) or (
+            high is not None and value >= high):
+        bound = f"{'at least' if low_ok else 'above'} {low:g}" + (
+            f" and below {high:g}" if high is not None else "")
+        raise argparse.ArgumentTypeError(f"must be a number {bound}, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, 1, True)
+
+
+def whole_number(text: str) -> int:
+    """0, 1, 2, ..."""
+    return _number(text, int, 0, True)
+
+
+def non_negative(text: str) -> float:
+    return _number(text, float, 0, True)
+
+
+def fraction_below_one(text: str) -> float:
+    """From 0 up to, not including, 1."""
+    return _number(text, float, 0, True, 1)
+
+
+def open_fraction(text: str) -> float:
+    """Between 0 and 1, both excluded."""
+    return _number(text, float, 0, False, 1)
+
+
+def column_list(text: str) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
 @dataclass
 class Config:
-    learning_rate: float = 0.1    # Adam's first step; in target standard deviations for regression
-    epochs: int = 20              # at most this many rounds of `steps_per_execution` steps
-    steps_per_execution: int = 100  # optimiser steps per call into TensorFlow
-    batch_size: int | None = None  # None: the whole training split in every step
-    tolerance: float = 1e-6       # stop once a round lowers the loss by less than this share
-    test_fraction: float = 0.2
+    learning_rate: float = field(default=0.1, metadata={
+        "help": "Adam's first step (in standard deviations of the target for regression); "
+                "cut tenfold whenever the loss stops falling"})
+    epochs: int = field(default=20, metadata={
+        "help": "at most this many rounds of optimiser steps; training stops sooner once "
+                "the loss stops falling"})
+    batch_size: int | None = field(default=None, metadata={
+        "help": "examples per step (default: the whole training split, which converges "
+                "fastest on data that fits in memory)"})
+    steps_per_execution: int = 100  # optimiser steps per round, one call into TensorFlow
+    tolerance: float = 1e-6  # a round that lowers the loss by less than this share: cut
+    test_fraction: float = field(default=0.2, metadata={
+        "help": "share of the rows held out for the test metrics", "type": open_fraction})
     seed: int | None = None
 
+
+@dataclass
+class TableConfig(Config):
+    target: str | None = field(default=None, metadata={
+        "help": "the column to predict (default: the shipped table's)"})
+    features: str | None = field(default=None, metadata={
+        "help": "train on these columns only (default: every number, category and date "
+                "column; identifiers, constants and free text are left out, and the run "
+                "says which)", "metavar": "A,B,..."})
+    drop: str | None = field(default=None, metadata={
+        "help": "leave these columns out", "metavar": "A,B,..."})
+
+
+@dataclass
+class RegressionConfig(TableConfig):
+    log_target: bool = field(default=False, metadata={
+        "help": "fit the logarithm of the target (for a positive target spanning orders of "
+                "magnitude, such as prices or salaries); the saved model and the metrics "
+                "are in the target's units"})
+    noise_features: int = field(default=0, metadata={
+        "help": "demonstration: append N columns of pure noise (for feature selection)",
+        "metavar": "N", "type": whole_number})
+    corrupt_targets: float = field(default=0.0, metadata={
+        "help": "demonstration: add gross errors (5-10 standard deviations) to this share "
+                "of the training targets; test targets stay clean", "metavar": "FRACTION",
+        "type": fraction_below_one})
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -142,6 +220,74 @@ class Table:
     roles: dict[str, str] = field(default_factory=dict)  # feature column -> role
     dropped_rows: int = 0  # rows without a target
     leaks: dict[str, str] = field(default_factory=dict)
+    log_target: bool = False  # the model fits log(target) and answers in the target's units
+    config: object = None  # the options it was read with (evaluate's threshold, Huber's delta)
+
+    @property
+    def y_fit(self) -> np.ndarray:
+        """The training targets the loss sees: the logarithm with --log-target."""
+        return np.log(self.y_train).astype("float32") if self.log_target else self.y_train
+
+    @property
+    def notes(self) -> list[str]:
+        """What the run makes of the table: what it left out, and why."""
+        found = [f"left out {column!r} ({why})" for column, why in self.left_out.items()]
+        if self.dropped_rows:
+            found.append(f"dropped {self.dropped_rows} row(s) whose {self.target!r} is "
+                         "missing")
+        return found + [f"{column!r} may leak the answer: {why}; if it is not known when "
+                        f"you predict, add --drop {column}" for column, why in self.leaks.items()]
+
+
+def shipped_file(name: str) -> Path:
+    """A shipped table: beside this file, or in the project's datasets/ folder."""
+    here = Path(__file__).resolve().parent
+    for folder in (here, here / "datasets", here.parent / "datasets", here / "_datasets"):
+        if (folder / name).is_file():
+            return folder / name
+    raise RecipeError(f"the shipped table {name} is missing",
+                      hint=f"put {name} beside {Path(__file__).name}, or give --data a CSV")
+
+
+def read_csv(path, what: str = "--data"):
+    """A user's CSV with pandas; every way it can be unreadable is one clear error."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise RecipeError(f"{what} {path}: no such file", hint="check the path")
+    if path.is_dir():
+        raise RecipeError(f"{what} {path} is a directory, not a CSV file",
+                          hint="give the path of a .csv file")
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if not head.strip():
+        raise RecipeError(f"{path} is empty", hint="give a CSV file with a header row and data")
+    if b"\x00" in head:
+        raise RecipeError(f"{path} looks like a binary file, not a CSV",
+                          hint="export the data as comma-separated text")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path} is not UTF-8 text",
+                          hint="re-save it as UTF-8 (for example with iconv -t utf-8)") from None
+    except pd.errors.EmptyDataError:
+        raise RecipeError(f"{path} is empty",
+                          hint="give a CSV file with a header row and data") from None
+    except (pd.errors.ParserError, ValueError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise RecipeError(f"{path} is not a valid CSV ({reason})",
+                          hint="check the delimiter and quoting") from None
+    if frame.empty:
+        raise RecipeError(f"{path} has a header but no rows", hint="add data rows")
+    return frame
+
+
+def data_help(spec: TableSpec) -> str:
+    """What --data takes."""
+    return (f"'sample' or 'full' (both read the shipped {spec.name} file, which is "
+            f"{spec.note}), or a PATH to your own CSV, as it is: numbers, categories "
+            "(strings, yes/no), dates and missing values are all taken")
 
 
 def source_path(source: str, spec: TableSpec) -> tuple[Path, str]:
@@ -150,8 +296,26 @@ def source_path(source: str, spec: TableSpec) -> tuple[Path, str]:
         if source == "full":
             print(f"note: the shipped {spec.name} file is already {spec.note}; "
                   "--data full reads it", file=sys.stderr)
-        return data.shipped_file(spec.file), f"{source}:{spec.file}"
+        return shipped_file(spec.file), f"{source}:{spec.file}"
     return Path(source), source
+
+
+def load_data(source: str, spec: TableSpec, config: TableConfig) -> Table:
+    """The table a recipe trains on: read, its columns decided, split, with the options
+    in `config` applied (the columns chosen, the demonstrations, the log target)."""
+    table = load_table(source, spec, config.target, config.test_fraction,
+                       features=column_list(config.features), drop=column_list(config.drop),
+                       positive_label=getattr(config, "positive_label", None))
+    table = add_noise_features(table, getattr(config, "noise_features", 0))
+    table = corrupt_targets(table, getattr(config, "corrupt_targets", 0.0))
+    table.config, table.log_target = config, bool(getattr(config, "log_target", False))
+    if table.log_target:
+        low = min(float(table.y_train.min()), float(table.y_test.min()))
+        if low <= 0:
+            raise RecipeError(f"--log-target needs a target above 0, and {table.target!r} "
+                              f"goes down to {low:g}",
+                              hint="leave out --log-target, or predict a positive quantity")
+    return table
 
 
 def load_table(source: str, spec: TableSpec, target: str | None = None,
@@ -163,8 +327,8 @@ def load_table(source: str, spec: TableSpec, target: str | None = None,
     x, y = table.x_train, table.y_train
     train, test = split_rows(y, test_fraction, stratify=spec.task != "regression")
     if len(train) < 2 or len(test) < 1:
-        raise common.RecipeError(f"{table.source} has too few rows ({len(y)}) to train and "
-                                 "test on", hint="give at least 10 rows")
+        raise RecipeError(f"{table.source} has too few rows ({len(y)}) to train and "
+                          "test on", hint="give at least 10 rows")
     table.x_train, table.y_train = x.iloc[train].reset_index(drop=True), y[train]
     table.x_test, table.y_test = x.iloc[test].reset_index(drop=True), y[test]
     return table
@@ -177,7 +341,7 @@ def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
     (`advisor compare` cuts it into its own cross-validation folds). `frame`: the rows
     already read from `source` (a sample of a large file), instead of reading it."""
     path, name = source_path(source, spec)
-    frame = data.read_csv(path) if frame is None else frame
+    frame = read_csv(path) if frame is None else frame
     frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
     decided = decide(frame, target or spec.target, path, spec.task, features=features,
                      drop=drop, positive_label=positive_label)
@@ -185,6 +349,29 @@ def whole_table(source: str, spec: TableSpec, target: str | None = None, *,
     return Table(x, decided.y, x.iloc[:0], decided.y[:0], decided.used, decided.target, name,
                  spec.task, decided.labels, decided.left_out, decided.roles,
                  decided.rows_without_target, decided.leaks)
+
+
+def fold(table: Table, train, test) -> Table:
+    """The rows `train` and `test` of a whole table (`advisor compare`'s folds), as a Table."""
+    x, y = table.x_train, table.y_train
+    return Table(x.iloc[train].reset_index(drop=True), y[train],
+                 x.iloc[test].reset_index(drop=True), y[test], table.feature_names,
+                 table.target, table.source, table.task, table.labels, table.left_out,
+                 table.roles, table.dropped_rows, table.leaks)
+
+
+def arrays(x_train, y_train, x_test=None, y_test=None, task: str = "regression") -> Table:
+    """Your own arrays (or DataFrames) as a Table: plain arrays' columns are x0, x1, ..."""
+    x_train = as_frame(x_train)
+    x_test = as_frame(x_test) if x_test is not None else x_train.iloc[:0]
+    y_train = np.asarray(y_train)
+    y_test = np.asarray(y_test) if y_test is not None else y_train[:0]
+    labels = None
+    if task != "regression":
+        count = int(max(y_train.max(), y_test.max() if len(y_test) else 0)) + 1
+        labels = [str(i) for i in range(count)]
+    return Table(x_train, y_train, x_test, y_test, list(x_train.columns), "y", "arrays", task,
+                 labels, roles=roles_of(x_train, None))
 
 
 @dataclass
@@ -210,15 +397,15 @@ def decide(frame, target: str, path, task: str, *, features: Sequence[str] | Non
     was read ("sampled row" for a sample)."""
     shown = ", ".join(map(str, frame.columns[:12])) + (" ..." if frame.shape[1] > 12 else "")
     if target not in frame.columns:
-        raise common.RecipeError(f"{path} has no column {target!r} to predict",
+        raise RecipeError(f"{path} has no column {target!r} to predict",
                                  hint=f"name the target with --target; the columns are: {shown}")
     for column in [*(features or ()), *drop]:
         if column not in frame.columns or column == target:
-            raise common.RecipeError(f"{path} has no feature column {column!r}",
+            raise RecipeError(f"{path} has no feature column {column!r}",
                                      hint=f"the columns are: {shown}")
     missing = frame[target].isna()
     if missing.all():
-        raise common.RecipeError(f"{path}: target {target!r} is missing in every {rows}",
+        raise RecipeError(f"{path}: target {target!r} is missing in every {rows}",
                                  hint="choose a --target column that holds values")
     frame = frame.loc[~missing].reset_index(drop=True)
     y, labels = encode_target(frame[target], task, f"{path}: target {target!r}",
@@ -244,7 +431,7 @@ def choose_columns(frame, target: str, path, features: Sequence[str] | None = No
         elif role.role in columns.USED:
             used.append(column)
         elif features and role.role in ("empty", "constant"):
-            raise common.RecipeError(f"--features names {column!r}, which is {role.why}",
+            raise RecipeError(f"--features names {column!r}, which is {role.why}",
                                      hint="a column the model can learn from varies: name "
                                           "another, or leave it out")
         elif features:
@@ -255,12 +442,12 @@ def choose_columns(frame, target: str, path, features: Sequence[str] | None = No
     for column in chosen:
         if roles[column].role in ("number", "constant") and np.isinf(
                 columns.numbers(frame[column])).any():
-            raise common.RecipeError(f"{path}: column {column!r} holds infinite values",
+            raise RecipeError(f"{path}: column {column!r} holds infinite values",
                                      hint="replace them with numbers, or leave the cells empty "
                                           "(missing values are filled in)")
     if not used:
         shown_out = ", ".join(f"{c} ({why.partition(':')[0]})" for c, why in left_out.items())
-        raise common.RecipeError(
+        raise RecipeError(
             f"{path} has no column to predict {target!r} from"
             + (f" (left out: {shown_out})" if left_out else ""),
             hint="a model needs at least one number, category or date column besides the "
@@ -274,41 +461,41 @@ def encode_target(series, task: str, what: str, positive: str | None = None):
         values = columns.numbers(series)
         bad = series[values.isna()]
         if len(bad) and values.notna().mean() < 0.5:
-            raise common.RecipeError(
+            raise RecipeError(
                 f"{what} holds labels ({bad.iloc[0]!r}, ...), not numbers",
                 hint="predict labels with logistic-regression (two classes) or "
                      "softmax-regression (three or more)")
         if len(bad):
-            raise common.RecipeError(f"{what} is not a number in {len(bad)} row(s) "
+            raise RecipeError(f"{what} is not a number in {len(bad)} row(s) "
                                      f"(line {bad.index[0] + 2}: {bad.iloc[0]!r})",
                                      hint="fix or drop those rows")
         y = values.to_numpy(dtype="float32")
         if not np.isfinite(y).all():
-            raise common.RecipeError(f"{what} holds infinite values",
+            raise RecipeError(f"{what} holds infinite values",
                                      hint="replace them with finite numbers")
         return y, None
     labels = columns.label_names(series)
     text = columns.categories(series).to_numpy()
     if len(labels) < 2:
-        raise common.RecipeError(f"{what} holds only the label {labels[0]!r}",
+        raise RecipeError(f"{what} holds only the label {labels[0]!r}",
                                  hint="a classifier needs examples of at least two classes")
     if task == "binary":
         if len(labels) > 2:
             shown = ", ".join(labels[:5]) + (" ..." if len(labels) > 5 else "")
-            raise common.RecipeError(
+            raise RecipeError(
                 f"{what} holds {len(labels)} classes ({shown}), not two",
                 hint="for three or more classes use softmax-regression"
                      + ("; for a number use linear-regression"
                         if columns.target_kind(series) == "continuous" else ""))
         positive = positive if positive is not None else columns.positive_label(series)
         if positive not in labels:
-            raise common.RecipeError(f"--positive-label {positive!r} is not one of {what}'s "
+            raise RecipeError(f"--positive-label {positive!r} is not one of {what}'s "
                                      f"labels ({', '.join(labels)})",
                                      hint="name one of the two labels")
         labels = [next(lab for lab in labels if lab != positive), positive]
         return (text == positive).astype("float32"), labels
     if len(labels) > columns.MAX_CLASSES or len(labels) > 0.5 * len(text):
-        raise common.RecipeError(
+        raise RecipeError(
             f"{what} holds {len(labels):,} distinct values in {len(text):,} rows: too many "
             "classes to learn", hint="if it is a quantity, predict it with linear-regression; "
                                      "if it is an identifier, choose another --target")
@@ -666,7 +853,7 @@ class AnnealUntilConverged(keras.callbacks.Callback):
         self.act(self.judge(float((logs or {}).get("loss", math.nan))))
 
     def resume(self, history):
-        """Replays the logged rounds (called by engine.fit on --resume). The checkpoint
+        """Replays the logged rounds (the runner calls it on --resume). The checkpoint
         holds the learning rate with every cut but the last round's, which is made
         after the checkpoint is saved: that one, or the stop, is acted on again."""
         verdict = "go"
@@ -675,34 +862,46 @@ class AnnealUntilConverged(keras.callbacks.Callback):
         self.act(verdict)
 
 
-def train(model, x_train, y_train: np.ndarray, config: Config,
-          verbose: int = 1, run: common.RunDir | None = None) -> dict[str, list[float]]:
-    """Full-batch (or `config.batch_size`) steps until the loss stops falling; the history.
+def run_callbacks(model, config: Config, output=None, scratch=None):
+    """The runner's hook: the annealing rule, which rebuilds its memory on --resume."""
+    return [anneal_until_converged(config.tolerance)]
 
-    With a run directory, training keeps a checkpoint there and can be resumed.
-    """
+
+def train(model, table: Table, config: Config, callbacks=(),
+          verbose: int = 1) -> dict[str, list[float]]:
+    """Full-batch (or `config.batch_size`) steps until the loss stops falling; the history.
+    The annealing rule is added unless `callbacks` hold one (the runner's, on resume)."""
     import tensorflow as tf
 
-    x = model_inputs(as_frame(x_train), model.schema)
-    y = np.asarray(y_train).reshape(-1, 1)
+    x = model_inputs(as_frame(table.x_train), model.schema)
+    y = np.asarray(table.y_fit).reshape(-1, 1)
     if config.batch_size is None or config.batch_size >= len(y):
         ds = tf.data.Dataset.from_tensors((x, y)).repeat()
     else:
         ds = (tf.data.Dataset.from_tensor_slices((x, y))
               .shuffle(len(y), seed=config.seed).repeat().batch(config.batch_size))
-    anneal = anneal_until_converged(config.tolerance)
-    if run is not None:
-        return engine.fit(model, ds, run=run, epochs=config.epochs,
-                          steps_per_epoch=config.steps_per_execution, callbacks=[anneal],
-                          verbose=verbose, shuffle=False)  # the pipeline shuffles
-    with common.progress_to_stderr():
-        history = model.fit(ds, epochs=config.epochs, steps_per_epoch=config.steps_per_execution,
-                            callbacks=[anneal], verbose=verbose, shuffle=False)
+    callbacks = list(callbacks)
+    if not any(isinstance(c, AnnealUntilConverged) for c in callbacks):
+        callbacks.append(anneal_until_converged(config.tolerance))
+    history = model.fit(ds, epochs=config.epochs, steps_per_epoch=config.steps_per_execution,
+                        callbacks=callbacks, verbose=verbose, shuffle=False)  # shuffled above
     losses = history.history.get("loss", [])
-    if not losses or not all(math.isfinite(v) for v in losses):
-        raise common.RecipeError("training stopped: the loss became NaN or infinite",
-                                 hint="lower --learning-rate")
+    if losses and not all(math.isfinite(v) for v in losses):
+        raise RecipeError("training stopped: the loss became NaN or infinite",
+                          hint="lower --learning-rate")
     return history.history
+
+
+def final_model(model, table: Table):
+    """The model that answers in the target's units: with --log-target, the trained model's
+    output through keras.activations.exponential, so the saved model needs no undoing."""
+    if not table.log_target:
+        return model
+    outputs = keras.layers.Activation("exponential", name="from_log")(model.outputs[0])
+    wrapped = keras.Model(model.inputs, outputs, name=model.name)
+    wrapped.schema, wrapped.encoded_names, wrapped.encoded_columns = (
+        model.schema, model.encoded_names, model.encoded_columns)
+    return wrapped
 
 
 """
@@ -722,37 +921,51 @@ def predict(model, x, schema: dict | None = None) -> np.ndarray:
     return output.reshape(-1) if output.shape[-1] == 1 else output
 
 
-def evaluate_regression(model, x_test, y_test: np.ndarray, huber_delta: float = 1.0) -> dict:
-    return common.regression_metrics(y_test, predict(model, x_test), huber_delta=huber_delta)
+def evaluate(model, table: Table, config: Config | None = None) -> dict:
+    """The test metrics (metrics.json's "test")."""
+    config = config or table.config
+    output = predict(final_model(model, table), table.x_test)
+    if table.task == "regression":
+        return regression_metrics(table.y_test, output,
+                                  huber_delta=getattr(config, "delta", None) or 1.0)
+    if table.task == "binary":
+        return binary_metrics(table.y_test, output, getattr(config, "threshold", 0.5))
+    return multiclass_metrics(table.y_test, output, table.labels)
 
 
-def evaluate_binary(model, x_test, y_test: np.ndarray, threshold: float = 0.5) -> dict:
-    return binary_metrics(y_test, predict(model, x_test), threshold)
-
-
-def evaluate_multiclass(model, x_test, y_test: np.ndarray,
-                        labels: Sequence[str] | None = None) -> dict:
-    probability = predict(model, x_test)
-    labels = labels or [str(i) for i in range(probability.shape[1])]
-    return multiclass_metrics(y_test, probability, labels)
+def regression_metrics(y_true, y_pred, huber_delta: float = 1.0) -> dict[str, float]:
+    """MAE, MSE, RMSE, R^2 and the mean Huber loss, in the target's units."""
+    y_true = np.asarray(y_true, dtype=float).ravel()
+    error = np.asarray(y_pred, dtype=float).ravel() - y_true
+    mse = float(np.mean(error**2))
+    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    size = np.abs(error)
+    huber = np.where(size <= huber_delta, 0.5 * error**2,
+                     huber_delta * (size - 0.5 * huber_delta))
+    return {"mae": float(np.mean(size)), "mse": mse, "rmse": math.sqrt(mse),
+            "r2": float(1 - np.sum(error**2) / total) if total > 0 else float("nan"),
+            "huber": float(np.mean(huber))}
 
 
 def multiclass_metrics(y_true, probability, labels: Sequence[str]) -> dict:
     y_true = np.asarray(y_true).astype(int).ravel()
     predicted = np.argmax(probability, axis=1)
-    metrics = common.classification_metrics(y_true, predicted, len(labels))
-    matrix = np.asarray(metrics["confusion_matrix"], dtype=float)
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    np.add.at(matrix, (y_true, predicted), 1)
     per_class = {}
     for i, label in enumerate(labels):
         found, actual = matrix[:, i].sum(), matrix[i].sum()
         precision = matrix[i, i] / found if found else 0.0
         recall = matrix[i, i] / actual if actual else 0.0
-        per_class[label] = {"precision": precision, "recall": recall,
-                            "f1": 2 * precision * recall / (precision + recall)
+        per_class[label] = {"precision": float(precision), "recall": float(recall),
+                            "f1": float(2 * precision * recall / (precision + recall))
                             if precision + recall else 0.0, "support": int(actual)}
+    present = [v for v in per_class.values() if v["support"]]  # absent classes do not count
     p = np.clip(probability[np.arange(len(y_true)), y_true], 1e-7, 1)
-    return {**metrics, "log_loss": float(-np.mean(np.log(p))), "per_class": per_class,
-            "labels": list(labels)}
+    return {"accuracy": float(np.trace(matrix) / max(matrix.sum(), 1)),
+            **{k: float(np.mean([v[k] for v in present])) for k in ("precision", "recall", "f1")},
+            "confusion_matrix": matrix.tolist(), "log_loss": float(-np.mean(np.log(p))),
+            "per_class": per_class, "labels": list(labels)}
 
 
 def binary_metrics(y_true, probability, threshold: float = 0.5) -> dict:
@@ -858,6 +1071,75 @@ def plot_roc(fpr, tpr, title: str):
     return fig
 
 
+def plot_confusion_matrix(matrix, class_names: Sequence[str]):
+    """Counts of true (rows) against predicted (columns) classes, as a picture."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(matrix)
+    n = len(class_names)
+    size = max(4.5, 0.55 * n + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(n), labels=class_names, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"Confusion matrix (accuracy {np.trace(matrix) / max(matrix.sum(), 1):.3f})")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for i in range(n if n <= 20 else 0):
+        for j in range(n):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if matrix[i, j] > threshold else "black")
+    fig.tight_layout()
+    return fig
+
+
+def layout(model, table: Table, config: Config | None = None) -> dict:
+    """columns.json: which column feeds which input, the target and the classes, so that
+    the saved model predicts from raw rows."""
+    return {**model.schema, "target": table.target, "task": table.task,
+            "labels": table.labels, "threshold": getattr(config, "threshold", 0.5)}
+
+
+def report(name: str, model, table: Table, history: dict, config: Config,
+           **facts) -> tuple[dict, dict]:
+    """What a run keeps: (metrics, {file name: model, figure or JSON}), `facts` (the
+    features lasso kept) among the metrics."""
+    answer = final_model(model, table)
+    metrics = {
+        "target": table.target,
+        "task": table.task,
+        "labels": table.labels,
+        "features": table.feature_names,
+        "left_out": table.left_out,
+        "probable_leaks": table.leaks,
+        "rows_without_target": table.dropped_rows,
+        "log_target": table.log_target,
+        "train_examples": int(len(table.y_train)),
+        "test_examples": int(len(table.y_test)),
+        "epochs_run": len(history["loss"]),
+        "optimizer_steps": len(history["loss"]) * config.steps_per_execution,
+        "coefficients": coefficients(model, labels=table.labels),
+        **facts,
+    }
+    title = f"{name}: {table.source} (test split)"
+    if table.task == "binary":
+        picture = {"roc_curve.png": plot_roc(*roc_curve(table.y_test,
+                                                        predict(answer, table.x_test)), title)}
+    elif table.task == "multiclass":
+        matrix = evaluate(model, table, config)["confusion_matrix"]
+        picture = {"confusion_matrix.png": plot_confusion_matrix(matrix, table.labels)}
+    else:
+        picture = {"predicted_vs_actual.png": plot_predictions(
+            table.y_test, predict(answer, table.x_test), title)}
+    return metrics, {"model.keras": answer, COLUMNS_FILE: layout(model, table, config),
+                     **picture}
+
+
 """
 ## Predict
 
@@ -869,17 +1151,15 @@ Columns may come in any order; extra columns are ignored.
 COLUMNS_FILE = "columns.json"
 
 
-def predict_rows(run_dir: Path, frame, what: str = "--data"):
+def predict_rows(run_dir: Path, frame, what: str = "--data", model=None):
     """`frame` with a `prediction` column added (and, for classifiers, a probability per
-    class), from the finished run in `run_dir`."""
-    import json
-
+    class), from the finished run in `run_dir` (its model.keras, unless `model` is given)."""
     layout = json.loads((Path(run_dir) / COLUMNS_FILE).read_text())
     frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
     needed = [f["column"] for f in layout["features"]]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise common.RecipeError(
+        raise RecipeError(
             f"{what} has no column {missing[0]!r}"
             + (f" (nor {', '.join(map(repr, missing[1:4]))})" if len(missing) > 1 else ""),
             hint=f"the model was trained on the columns: {', '.join(needed)}")
@@ -889,11 +1169,12 @@ def predict_rows(run_dir: Path, frame, what: str = "--data"):
         series = frame[feature["column"]]
         bad = series.notna() & columns.numbers(series).isna()
         if bad.any() and bad.sum() >= 0.5 * series.notna().sum():
-            raise common.RecipeError(
+            raise RecipeError(
                 f"{what}: column {feature['column']!r} should hold numbers "
                 f"(line {int(np.flatnonzero(bad)[0]) + 2}: {series[bad].iloc[0]!r})",
                 hint="give the same kind of values the model was trained on")
-    model = keras.saving.load_model(Path(run_dir) / "model.keras", safe_mode=True)
+    if model is None:
+        model = keras.saving.load_model(Path(run_dir) / "model.keras", safe_mode=True)
     output = predict(model, frame, layout)
     result = frame.copy()
     labels = layout.get("labels")
@@ -912,48 +1193,118 @@ def predict_rows(run_dir: Path, frame, what: str = "--data"):
 
 
 def predict_run(run_dir: Path, source: str):
-    """`advisor predict`: the rows of the CSV `source` with the run's predictions added."""
-    layout = Path(run_dir) / COLUMNS_FILE
-    if not layout.is_file() or not (Path(run_dir) / "model.keras").is_file():
-        raise common.RecipeError(f"{run_dir} lacks {COLUMNS_FILE} or model.keras",
-                                 hint="predict with a complete run directory, copied whole")
-    return predict_rows(run_dir, data.read_csv(Path(source)))
+    """`advisor predict` (sgd-classifier's runs): the rows of the CSV `source` with the
+    run's predictions added."""
+    if not (Path(run_dir) / COLUMNS_FILE).is_file() or not (
+            Path(run_dir) / "model.keras").is_file():
+        raise RecipeError(f"{run_dir} lacks {COLUMNS_FILE} or model.keras",
+                          hint="predict with a complete run directory, copied whole")
+    return predict_rows(run_dir, read_csv(Path(source)))
+
+
+def predict_file(model, metrics: dict, source, run_dir: Path):
+    """The runner's hook for `advisor predict RUN --data FILE`: the rows of `source` with
+    the predictions of the run's model (metrics.json says nothing more than columns.json)."""
+    if not (Path(run_dir) / COLUMNS_FILE).is_file():
+        raise RecipeError(f"{run_dir} lacks {COLUMNS_FILE}",
+                          hint="predict with a complete run directory, copied whole")
+    return predict_rows(run_dir, read_csv(Path(source)), model=model)
 
 
 """
-## Command line
+## Run it alone
 
-Every member takes the same options; a recipe adds those of its own regulariser or loss.
-Option names match `Config` fields, so `config_from` fills a recipe's Config from them.
+`python linear_regression.py --data my.csv --target price` (or any member): the options
+come from the recipe's Config, the run writes model.keras, columns.json and metrics.json
+into --output and prints the test metrics. Checkpoints, --resume, training curves and
+`advisor predict` come with the runner: `python -m recipes.runner linear-regression`.
 """
 
 
-def fraction_below_one(text: str) -> float:
-    import argparse
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage mistakes are one line and a hint, as every other error here."""
 
-    value = common.non_negative_float(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 up to (not including) 1, "
-                                         f"got {text}")
-    return value
+    def error(self, message):
+        raise RecipeError(message, hint=f"run `{self.prog} --help` to see the options",
+                          exit_code=2)
 
 
-def whole_number(text: str) -> int:
-    """0, 1, 2, ...: common.positive_int, with 0 allowed."""
-    return 0 if text.strip() == "0" else common.positive_int(text)
+def make_parser(recipe) -> Parser:
+    """The plain command line of a recipe module, from its Config's fields."""
+    spec = getattr(recipe, "__spec__", None)  # None for `python linear_regression.py`
+    prog = (f"python -m {spec.name}" if spec is not None and spec.parent
+            else f"python {Path(recipe.__file__).name}")
+    parser = Parser(prog=prog, description=(recipe.__doc__ or "").split("Description:")[-1]
+                    .split("\n\n")[0].strip())
+    parser.add_argument("--data", default="sample", help=data_help(recipe.DATA))
+    for option in fields(recipe.Config):
+        if "help" not in option.metadata:
+            continue
+        flag = "--" + option.name.replace("_", "-")
+        if option.type in ("bool", bool):
+            parser.add_argument(flag, action="store_true", help=option.metadata["help"])
+            continue
+        kind = option.metadata.get("type") or (
+            positive_int if "int" in str(option.type) else
+            (lambda text: _number(text, float, 0, False)) if "float" in str(option.type)
+            else str)
+        parser.add_argument(flag, type=kind, default=option.default,
+                            metavar=option.metadata.get("metavar"),
+                            help=option.metadata["help"].replace("%", "%%"))
+    parser.add_argument("--seed", type=int, help="seed every random generator")
+    parser.add_argument("--output", type=Path, default=Path(f"{recipe.NAME}-run"),
+                        help="folder for model.keras, columns.json and metrics.json")
+    return parser
 
 
-def open_fraction(text: str) -> float:
-    import argparse
+def main(recipe, argv: Sequence[str] | None = None) -> int:
+    """The recipe module `recipe` run alone: load, build, train, evaluate, save."""
+    try:
+        args = make_parser(recipe).parse_args(argv)
+        if args.seed is not None:
+            keras.utils.set_random_seed(args.seed)
+        config = recipe.Config(**{f.name: getattr(args, f.name) for f in fields(recipe.Config)
+                                  if hasattr(args, f.name)})
+        config.seed = args.seed
+        table = recipe.load_data(args.data, config)
+        for note in table.notes:
+            print(f"note: {note}", file=sys.stderr)
+        model = recipe.build_model(table, config)
+        history = recipe.train(model, table, config, verbose=2)
+        test = recipe.evaluate(model, table)
+        metrics, files = recipe.report(model, table, history, config)
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RecipeError(f"cannot write to --output {args.output}: {error.strerror}",
+                              hint="give a folder that can be written") from None
+        for name, value in files.items():
+            if name.endswith(".keras"):
+                value.save(args.output / name)
+            elif name.endswith(".json"):
+                (args.output / name).write_text(json.dumps(value, indent=2))
+            else:
+                value.savefig(args.output / name, dpi=110, bbox_inches="tight")
+        metrics = {"recipe": recipe.NAME, "data": table.source, "config": asdict(config),
+                   **metrics, "test": test}
+        (args.output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # last
+    except RecipeError as error:
+        print(f"error: {' '.join(error.message.split())}", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
+        return error.exit_code
+    for key, value in test.items():
+        if isinstance(value, float):
+            print(f"{key:>10}: {value:.4f}")
+    print(f"wrote {args.output}/ ({', '.join(files)}, metrics.json)", file=sys.stderr)
+    return 0
 
-    value = fraction_below_one(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text}")
-    return value
 
+"""
+## Shared with sgd-classifier
 
-def column_list(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
+Its own command line uses these (the in-memory recipes' options come from their Config).
+"""
 
 
 def set_help(parser, option: str, text: str, default=...) -> None:
@@ -963,77 +1314,13 @@ def set_help(parser, option: str, text: str, default=...) -> None:
         action.default = default
 
 
-def make_parser(name: str, description: str, spec: TableSpec, config: Config):
-    parser = common.make_parser(
-        name, description,
-        data_help=f"'sample' or 'full' (both read the shipped {spec.name} file, which is "
-                  f"{spec.note}), or a PATH to your own CSV, as it is: numbers, categories "
-                  "(strings, yes/no), dates and missing values are all taken",
-        epochs=config.epochs, batch_size=1)
-    set_help(parser, "--epochs", f"at most this many rounds of {config.steps_per_execution} "
-                                 "optimiser steps; training stops sooner once the loss "
-                                 "stops falling")
-    set_help(parser, "--batch-size", "examples per step (default: the whole training split, "
-                                     "which converges fastest on data that fits in memory)",
-             default=None)
-    parser.add_argument("--target", default=spec.target,
-                        help="the column to predict (for --data PATH)")
-    parser.add_argument("--features", type=column_list, default=None, metavar="A,B,...",
-                        help="train on these columns only (default: every number, category "
-                             "and date column; identifiers, constants and free text are left "
-                             "out and the run says which)")
-    parser.add_argument("--drop", type=column_list, default=[], metavar="A,B,...",
-                        help="leave these columns out")
-    if spec.task == "binary":
-        parser.add_argument("--positive-label", default=None, metavar="LABEL",
-                            help="the class to detect (default: 1, true or yes in any "
-                                 "spelling, else the rarer class)")
-    parser.add_argument("--learning-rate", type=common.positive_float,
-                        default=config.learning_rate,
-                        help="Adam's step size"
-                             + (" in standard deviations of the target"
-                                if spec.task == "regression" else "")
-                             + "; cut tenfold whenever the loss stops falling")
-    parser.add_argument("--test-fraction", type=open_fraction,
-                        default=config.test_fraction,
-                        help="share of the rows held out for the test metrics")
-    if spec.task == "regression":
-        parser.add_argument("--log-target", action="store_true",
-                            help="fit the logarithm of the target (for a positive target "
-                                 "spanning orders of magnitude, such as prices or salaries); "
-                                 "the saved model and the metrics are in the target's units")
-        demo = parser.add_argument_group("demonstrations on any data")
-        demo.add_argument("--noise-features", type=whole_number, default=0, metavar="N",
-                          help="append N columns of pure noise (for feature selection)")
-        demo.add_argument("--corrupt-targets", type=fraction_below_one, default=0.0,
-                          metavar="FRACTION",
-                          help="add gross errors (5-10 standard deviations) to this share of "
-                               "the training targets; test targets stay clean")
-    engine.add_resume_option(parser)
-    return parser
-
-
-def parse(parser, argv: Sequence[str] | None):
-    """The options; with --resume DIR, those the interrupted run was started with."""
-    return engine.parse(parser, argv)
-
-
 def config_from(config_class, args):
     """A recipe's Config from parsed options of the same names."""
     given = {f.name: getattr(args, f.name) for f in fields(config_class) if hasattr(args, f.name)}
     return config_class(**given)
 
 
-def load_for(recipe, args) -> Table:
-    """The recipe's data, with the column choices and demonstration options applied."""
-    table = load_table(args.data, recipe.DATA, args.target, args.test_fraction,
-                       features=args.features, drop=args.drop,
-                       positive_label=getattr(args, "positive_label", None))
-    table = add_noise_features(table, getattr(args, "noise_features", 0))
-    return corrupt_targets(table, getattr(args, "corrupt_targets", 0.0))
-
-
-def describe_columns(table: Table) -> None:
+def describe_columns(table) -> None:
     """What the run makes of the table, on stderr: what it left out, and why."""
     for column, why in table.left_out.items():
         print(f"note: left out {column!r} ({why})", file=sys.stderr)
@@ -1043,107 +1330,3 @@ def describe_columns(table: Table) -> None:
     for column, why in table.leaks.items():
         print(f"warning: {column!r} may leak the answer: {why}; if it is not known when you "
               f"predict, add --drop {column}", file=sys.stderr)
-
-
-def log_of(table: Table) -> np.ndarray:
-    """The training targets' logarithm, for --log-target: every target must be above 0."""
-    low = min(float(table.y_train.min()), float(table.y_test.min()))
-    if low <= 0:
-        raise common.RecipeError(f"--log-target needs a target above 0, and {table.target!r} "
-                                 f"goes down to {low:g}",
-                                 hint="leave out --log-target, or predict a positive quantity")
-    return np.log(table.y_train).astype("float32")
-
-
-def exponential_of(model):
-    """The model trained on log(target), answering in the target's own units: its output
-    through keras.activations.exponential, so the saved model needs no undoing."""
-    outputs = keras.layers.Activation("exponential", name="from_log")(model.outputs[0])
-    wrapped = keras.Model(model.inputs, outputs, name=model.name)
-    wrapped.schema, wrapped.encoded_names, wrapped.encoded_columns = (
-        model.schema, model.encoded_names, model.encoded_columns)
-    return wrapped
-
-
-def main(recipe, argv: Sequence[str] | None) -> int:
-    """The whole run for a recipe module: parse, load, build, train, evaluate, write.
-
-    `recipe` is the module: its NAME, DATA, Config, build_model, train, evaluate and
-    parse_args, and optionally `summarize(model, table, config) -> dict` for facts of its
-    own (lasso-regression: the features it kept).
-    """
-    return common.run_cli(lambda args: _main(recipe, args), argv)
-
-
-def _main(recipe, argv: Sequence[str] | None) -> int:
-    args = recipe.parse_args(argv)
-    config = config_from(recipe.Config, args)
-    table = load_for(recipe, args)
-    describe_columns(table)
-    common.set_seed(args.seed)
-
-    with common.open_run_dir(args.output, recipe.NAME, resume=args.resume is not None) as run:
-        engine.save_run_options(run, args._argv)
-        y_fit = log_of(table) if getattr(args, "log_target", False) else table.y_train
-        model = recipe.build_model(table.x_train, y_fit, config, roles=table.roles)
-        started = time.perf_counter()
-        history = recipe.train(model, table.x_train, y_fit, config,
-                               verbose=0 if args.quiet else 1, run=run)
-        seconds = time.perf_counter() - started
-        if y_fit is not table.y_train:
-            model = exponential_of(model)
-        labelled = {"labels": table.labels} if table.task == "multiclass" else {}
-        test = recipe.evaluate(model, table.x_test, table.y_test, config, **labelled)
-        summary = recipe.summarize(model, table, config) if hasattr(recipe, "summarize") else {}
-        layout = {**model.schema, "recipe": recipe.NAME, "target": table.target,
-                  "task": table.task, "labels": table.labels,
-                  "threshold": getattr(config, "threshold", 0.5)}
-
-        metrics = {
-            "recipe": recipe.NAME,
-            "data": table.source,
-            "target": table.target,
-            "task": table.task,
-            "labels": table.labels,
-            "features": table.feature_names,
-            "left_out": table.left_out,
-            "probable_leaks": table.leaks,
-            "rows_without_target": table.dropped_rows,
-            "log_target": y_fit is not table.y_train,
-            "train_examples": int(len(table.y_train)),
-            "test_examples": int(len(table.y_test)),
-            "config": asdict(config),
-            "epochs_run": len(history["loss"]),
-            "optimizer_steps": len(history["loss"]) * config.steps_per_execution,
-            "fit_seconds": round(seconds, 3),
-            "coefficients": coefficients(model, labels=table.labels),
-            **summary,
-            "test": test,
-        }
-        title = f"{recipe.NAME}: {table.source} (test split)"
-        if table.task == "binary":
-            figure = plot_roc(*roc_curve(table.y_test, predict(model, table.x_test)), title)
-            picture = "roc_curve.png"
-        elif table.task == "multiclass":
-            figure = common.plot_confusion_matrix(test["confusion_matrix"], table.labels)
-            picture = "confusion_matrix.png"
-        else:
-            figure, picture = plot_predictions(table.y_test, predict(model, table.x_test),
-                                               title), "predicted_vs_actual.png"
-        run.save_model(model)
-        run.write_json(COLUMNS_FILE, layout)
-        run.write_history(history)
-        run.save_figure(figure, picture)
-        engine.finish(run)
-        run.write_json("metrics.json", metrics)
-
-    common.print_metrics(f"{recipe.NAME} test metrics ({table.source})", test,
-                         as_json=args.json, full=metrics)
-    if not args.json:
-        for key, value in summary.items():
-            if isinstance(value, list):
-                print(f"{key.replace('_', ' ')} ({len(value)}): {', '.join(value) or '-'}")
-        print(f"wrote {run.path}/ (model.keras, {COLUMNS_FILE}, history.csv, {picture}, "
-              "metrics.json)", file=sys.stderr)
-        print(f"predict new rows: advisor predict {run.path} --data NEW.csv", file=sys.stderr)
-    return 0

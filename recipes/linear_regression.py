@@ -1,52 +1,48 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"]
+# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "matplotlib"]
 # ///
 """
 Title: Linear regression (basic prediction)
-Description: Predict a number from a table: Normalization -> Dense(1), mean squared error,
+Description: Predict a number from a table: preprocessing -> Dense(1), mean squared error,
 trained full-batch on Auto MPG to predict a car's miles per gallon.
 
-The plainest member of the linear family (see recipes/linear_family.py): the same model
+The plainest member of the linear family (linear_family.py, beside this file): the model
 scikit-learn's LinearRegression fits, and the same answer, reached by gradient descent.
 
-Run it:
+Run it alone (with linear_family.py, columns.py and autompg.csv beside it):
 
     python -m recipes.linear_regression                        # Auto MPG, predict mpg
-    python -m recipes.linear_regression --data my.csv --target price
-    python -m recipes.linear_regression --corrupt-targets 0.1  # see outliers pull it off
+    python -m recipes.linear_regression --data my.csv --target price --log-target
 
-Or use it from your own code on your own arrays:
+Or from your own code, on a table or on your own arrays:
 
-    from recipes import linear_regression as recipe
-    model = recipe.build_model(x_train, y_train)
-    recipe.train(model, x_train, y_train, recipe.Config())
-    recipe.evaluate(model, x_test, y_test, recipe.Config())   # mae, mse, rmse, r2, huber
+    table = load_data("my.csv", Config(target="price"))   # or family.arrays(x, y, x_test, y_test)
+    model = build_model(table, Config())
+    train(model, table, Config())
+    evaluate(model, table)                                 # mae, mse, rmse, r2, huber
 
-Outputs (in --output, default runs/linear-regression-<timestamp>/): model.keras,
-history.csv, predicted_vs_actual.png, run-options.json and metrics.json (written last).
+For checkpoints and `--resume`, run directories, pictures and `advisor predict`, run it
+through the runner: `python -m recipes.runner linear-regression --help`.
 """
-
-from __future__ import annotations
-
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-import numpy as np
-
-from recipes import linear_family as family
-
-NAME = "linear-regression"
-DATA = family.AUTO_MPG
 
 """
 ## Setup
 """
 
+import sys
+from dataclasses import dataclass
+
+from recipes import linear_family as family
+
+NAME = "linear-regression"
+DATA = family.AUTO_MPG
+DATA_HELP = family.data_help(DATA)
+RecipeError = family.RecipeError
+
 
 @dataclass
-class Config(family.Config):
+class Config(family.RegressionConfig):
     pass
 
 
@@ -58,61 +54,50 @@ of 392 cars; the target is mpg. 80% train, 20% test, split once with a fixed see
 """
 
 
-def load_data(source: str = "sample", target: str | None = None,
-              test_fraction: float = 0.2, **choices) -> family.Table:
-    """The table, split; `choices` are load_table's features, drop (and positive_label)."""
-    return family.load_table(source, DATA, target, test_fraction, **choices)
+def load_data(source="sample", config=None):
+    return family.load_data(source, DATA, config or Config())
 
 
 """
 ## Build the model
 
-Normalization -> Dense(1), no activation, mean squared error.
+Preprocessing -> Dense(1), no activation, mean squared error.
 """
 
 
-def build_model(x_train, y_train: np.ndarray, config: Config | None = None,
-                roles: dict[str, str] | None = None):
-    return family.build_model(x_train, y_train, "mean_squared_error", config=config or Config(),
-                              name="linear_regression", roles=roles)
+def build_model(table, config=None):
+    return family.build_model(table.x_train, table.y_fit, "mean_squared_error",
+                              config=config or Config(), name="linear_regression",
+                              roles=table.roles)
 
 
 """
 ## Train
+
+Whole-table Adam steps, the learning rate cut tenfold each time the loss stops falling.
 """
 
 train = family.train
+run_callbacks = family.run_callbacks
 
 """
 ## Evaluate
+
+MAE, MSE, RMSE, R^2 and the Huber loss on the test rows; a picture of predicted against
+actual; the weights per standard deviation of each feature.
 """
 
-
-def evaluate(model, x_test, y_test: np.ndarray, config: Config | None = None) -> dict:
-    return family.evaluate_regression(model, x_test, y_test)
+evaluate = family.evaluate
 
 
-"""
-## Predict
-
-`advisor predict RUN --data new.csv` calls this: the new rows, with the run's predictions.
-"""
-
-predict_run = family.predict_run
-
-"""
-## Command line
-"""
+def report(model, table, history, config):
+    return family.report(NAME, model, table, history, config)
 
 
-def parse_args(argv: Sequence[str] | None):
-    parser = family.make_parser(
-        NAME, "Fit a linear regression (Normalization -> Dense 1, mean squared error).",
-        DATA, Config())
-    return family.parse(parser, argv)
+predict_file = family.predict_file
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv=None):
     return family.main(sys.modules[__name__], argv)
 
 

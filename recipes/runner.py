@@ -7,11 +7,11 @@ its data, its model and its training call.
 
 For a recipe on the runner (`on_runner` in recipes/catalog.py) it builds the command line
 from the recipe's `Config` (every field with a `help` in its metadata becomes an option,
-with its `choices`; a bool that defaults to True gets a --no- form), adds --data, --seed,
---output, --resume, --json, --quiet and the training engine's options (--strategy,
---mixed-precision, --jit; on a CPU XLA is off unless the metadata of `Config.jit_compile`
-says `on_cpu`), and runs: data object -> model -> train with callbacks -> evaluate ->
-report.
+with its `choices`, and its `type` where a number needs its own check; a bool that defaults
+to True gets a --no- form), adds --data, --seed, --output, --resume, --json, --quiet and the
+training engine's options (--strategy, --mixed-precision, --jit; on a CPU XLA is off unless
+the metadata of `Config.jit_compile` says `on_cpu`), and runs: data object -> model -> train
+with callbacks -> evaluate -> report.
 
 What a recipe provides. Required:
 
@@ -39,13 +39,15 @@ Optional, each with the image classifiers' behaviour as its default:
 - `run_callbacks(model, config, output, scratch)`: the recipe's own callbacks, given the
   run directory and a folder kept beside the checkpoint until the run finishes; those with
   a `resume(history)` method replay a resumed run's logged epochs;
-- `report(...)` -> (metrics, {file name: Keras model or matplotlib figure}): what the run
-  keeps (saved as .keras or pictures). Without it: model.keras, macro precision, recall
-  and F1 from the confusion matrix, confusion_matrix.png and, with `predict(model, x)`,
-  misclassified.png;
+- `report(...)` -> (metrics, {file name: Keras model, matplotlib figure or, for a .json
+  name, a dict}): what the run keeps (saved as .keras, pictures or JSON). Without it:
+  model.keras, macro precision, recall and F1 from the confusion matrix,
+  confusion_matrix.png and, with `predict(model, x)`, misclassified.png;
 - `predict_file(model, metrics, source)` -> a pandas DataFrame: `advisor predict RUN --data
-  FILE` on the run's model.keras and metrics.json. Without it an image classifier predicts
-  images; a recipe that generates points to `advisor generate`.
+  FILE` on the run's model.keras and metrics.json (with a `run_dir` parameter it is also
+  given the run directory, for files such as a table model's columns.json). Without it
+  an image classifier predicts images; a recipe that generates points to `advisor
+  generate`.
 
 Every logged loss ("loss", a GAN's "d_loss" and "g_loss") must stay finite. A user mistake
 in a recipe is `ValueError(message, hint)` or the recipe's own `RecipeError` (message, hint,
@@ -67,6 +69,7 @@ import argparse
 import contextlib
 import dataclasses
 import importlib
+import inspect
 import shlex
 import sys
 import time
@@ -180,7 +183,8 @@ def make_parser(info: catalog.RecipeInfo, recipe) -> common.Parser:
             parser.add_argument(flag, dest=field.name, action=action, default=field.default,
                                 help=text)
             continue
-        convert = {int: common.positive_int, float: common.positive_float}.get(kind, kind)
+        convert = field.metadata.get("type") or {
+            int: common.positive_int, float: common.positive_float}.get(kind, kind)
         parser.add_argument(flag, dest=field.name, type=convert, default=field.default,
                             choices=field.metadata.get("choices"),
                             metavar=field.metadata.get("metavar"), help=text)
@@ -206,7 +210,7 @@ def make_config(recipe, args, trainer: engine.Engine):
     config = recipe.Config(**{f.name: getattr(args, f.name) for f in options(recipe)})
     fields = {f.name for f in dataclasses.fields(config)}
     changes = {"seed": args.seed, "jit_compile": trainer.jit_compile}
-    if "batch_size" in fields:
+    if "batch_size" in fields and config.batch_size is not None:  # None: the whole table
         changes["batch_size"] = trainer.global_batch(config.batch_size)
     if "steps_per_execution" in fields:
         changes["steps_per_execution"] = trainer.steps_per_execution(config.steps_per_execution)
@@ -374,6 +378,8 @@ def train(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None) -> int:
         for name, value in files.items():
             if name.endswith(".keras"):
                 run.save_model(value, name)
+            elif name.endswith(".json"):
+                run.write_json(name, value)
             else:
                 run.save_figure(value, name)
         run.write_history(history)
@@ -411,8 +417,11 @@ def predict_run(info: catalog.RecipeInfo, run_dir: Path, source: str):
     _, recipe = find(info.name)
     if hasattr(recipe, "predict_file"):
         metrics, model = common.load_finished_run(run_dir, info.name)
+        # A table model's predict_file also reads the run's columns.json.
+        where = ({"run_dir": run_dir} if "run_dir" in inspect.signature(
+            recipe.predict_file).parameters else {})
         with recipe_errors(recipe):
-            return recipe.predict_file(model, metrics, source)
+            return recipe.predict_file(model, metrics, source, **where)
     if hasattr(recipe, "DATA_HELP") or not hasattr(recipe, "predict"):
         raise RecipeError(f"recipe {info.name!r} does not predict from new data",
                           hint=f"see `advisor run {info.name} --help` for what it does",
