@@ -194,15 +194,16 @@ class Candidate:
         (more), or None for regression and series."""
         if isinstance(table, SeriesData):
             return _fit_series(self, table, train, test, seed)
+        if self.uses_keras:
+            return _fit_recipe(self.recipe, table, train, test, seed)
         x_train = table.x_train.iloc[train].reset_index(drop=True)
         x_test = table.x_train.iloc[test].reset_index(drop=True)
         y_train = table.y_train[train]
-        if self.uses_keras:
-            return _fit_recipe(self.recipe, table, x_train, y_train, x_test, seed)
         return _fit_estimator(self.estimator, table, x_train, y_train, x_test, seed)
 
 
-def _fit_recipe(recipe: str, table, x_train, y_train, x_test, seed: int):
+def _fit_recipe(recipe: str, table, train, test, seed: int):
+    """The recipe's own build_model and train on one fold, as a run would call them."""
     import keras
     import numpy as np
 
@@ -211,9 +212,10 @@ def _fit_recipe(recipe: str, table, x_train, y_train, x_test, seed: int):
     keras.backend.clear_session()
     module = importlib.import_module(catalog.get(recipe).module)
     config = module.Config(seed=seed)  # a fresh one per fold: a recipe may fill it in
-    model = module.build_model(x_train, y_train, config, roles=table.roles)
-    module.train(model, x_train, y_train, config, verbose=0)
-    output = family.predict(model, x_test)
+    rows = family.fold(table, train, test)
+    model = module.build_model(rows, config)
+    module.train(model, rows, config, verbose=0)
+    output = family.predict(model, rows.x_test)
     if table.task == "regression":
         return output, None
     if table.task == "binary":

@@ -90,9 +90,7 @@ for name in names:
     scores = []
     for train, test in folds:
         if name.endswith("(Keras)"):
-            predicted, _ = compare._fit_recipe("linear-regression", table,
-                table.x_train.iloc[train].reset_index(drop=True), table.y_train[train],
-                table.x_train.iloc[test].reset_index(drop=True), 0)
+            predicted, _ = compare._fit_recipe("linear-regression", table, train, test, 0)
         else:
             spec = compare.ESTIMATORS[compare.ALIASES.get(name, name)]
             predicted, _ = compare._fit_estimator(spec.path, table,

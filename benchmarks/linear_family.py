@@ -138,9 +138,8 @@ def child_small_sklearn(name: str) -> dict:
                                          table.labels)
     else:
         delta = 1.35 * model.scale_ if name == "huber" else 1.0
-        from recipes.common import regression_metrics
-
-        test = regression_metrics(table.y_test, pipeline.predict(x_test), huber_delta=delta)
+        test = family.regression_metrics(table.y_test, pipeline.predict(x_test),
+                                         huber_delta=delta)
     numbers = len(numeric_columns(table))
     result = {"fit_seconds": min(times), "test": test,
               "weights": np.ravel(np.atleast_2d(model.coef_)[:, :numbers]).tolist(),
@@ -163,11 +162,11 @@ def child_small_keras(name: str, scale: float | None = None) -> dict:
             config.delta = 1.35 * scale  # scikit-learn's epsilon x its fitted scale
         if name in ("logistic", "softmax"):
             config.l2 = 1 / (2 * 1.0 * len(table.y_train))  # C = 1
-    model = recipe.build_model(table.x_train, table.y_train, config, roles=table.roles)
+    model = recipe.build_model(table, config)
     started, cpu = time.perf_counter(), time.process_time()
-    history = recipe.train(model, table.x_train, table.y_train, config, verbose=0)
+    history = recipe.train(model, table, config, verbose=0)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    test = recipe.evaluate(model, table.x_test, table.y_test, config)
+    test = recipe.evaluate(model, table, config)
     weights = family.coefficients(model, labels=table.labels)["weights"]
     per_class = [weights[label] for label in table.labels] if name == "softmax" else [weights]
     return {"fit_seconds": seconds, "fit_cpu_seconds": cpu, "test": test,
@@ -210,9 +209,7 @@ def child_small_plain(name: str) -> dict:
     elif classes > 1:
         test = family.multiclass_metrics(table.y_test, predicted, table.labels)
     else:
-        from recipes.common import regression_metrics
-
-        test = regression_metrics(table.y_test, np.ravel(predicted))
+        test = family.regression_metrics(table.y_test, np.ravel(predicted))
     return {"fit_seconds": seconds, "fit_cpu_seconds": cpu, "test": test}
 
 

@@ -319,11 +319,16 @@ def quick_options(help_text: str, output: str) -> list[str]:
 ON_RUNNER = [name for name in catalog.names() if catalog.get(name).on_runner]
 # The image classifiers' own plain main saves the model file --output names.
 CLASSIFIERS = [name for name in ON_RUNNER if catalog.get(name).task == "image classification"]
+# The linear family's in-memory five (each copied with linear_family.py and columns.py).
+TABLES = [name for name in ON_RUNNER if catalog.get(name).predicts_rows]
+# Copied --with-runner and run through it: one table recipe stands for the five.
+WITH_RUNNER = [name for name in ON_RUNNER if name not in TABLES[1:]]
 RUNNER_RUN = ["--seed", "1", "--quiet", "--json", "--output", "run"]
 RUNNER_QUICK = {  # one short run through the runner, per recipe
     "conditional-gan": ["--epochs", "1", "--max-samples", "1280", "--classifier-epochs", "2",
                         "--samples-per-class", "20"],
     "lstm-forecaster": ["--epochs", "2", "--max-windows", "1000"],
+    "linear-regression": ["--epochs", "3"],
 }
 
 
@@ -343,7 +348,7 @@ def copies_run(tmp_path_factory, home):
                                 "run.keras" if n in CLASSIFIERS else "run")
                + (["--seed", "1"] if n in ON_RUNNER else []) for n in folders}
     jobs = [job(n, f, *options[n]) for n, f in folders.items()]
-    for name in ON_RUNNER:
+    for name in WITH_RUNNER:
         folder = tmp_path_factory.mktemp(name) / "with-runner"
         assert copy(name, folder, "--with-runner").exit_code == 0
         files = copier.plan(catalog.get(name), folder, with_runner=True)
@@ -387,7 +392,26 @@ def test_a_recipe_file_copied_alone_learns_in_one_epoch(name, copies_run):
     assert accuracy >= 0.25, run["stdout"]  # 1,000 test images: chance is 0.10 +- 0.01
 
 
-@pytest.mark.parametrize("name", [name for name in ON_RUNNER if name not in CLASSIFIERS])
+@pytest.mark.parametrize("name", TABLES)
+def test_a_table_recipe_copied_alone_learns_in_one_round(name, copies_run):
+    """`python linear_regression.py --data sample --epochs 1 --seed 1 --output run`, with
+    recipes_linear_family.py, recipes_columns.py and the shipped CSV beside it: one round
+    of full-batch steps already beats the mean (R^2 0) or the commonest class."""
+    folder, options, _, run = copies_run[name]
+    assert options[:4] == ["--data", "sample", "--epochs", "1"]
+    assert {"recipes_linear_family.py", "recipes_columns.py"} <= {p.name for p in
+                                                                  folder.iterdir()}
+    metrics = json.loads((folder / "run" / "metrics.json").read_text())
+    assert metrics["recipe"] == name and (folder / "run" / "model.keras").is_file()
+    test = metrics["test"]
+    if metrics["task"] == "regression":
+        assert test["r2"] > 0.6, test  # the mean: 0
+    else:
+        assert test["accuracy"] > 0.85, test  # the commonest class: 0.63 and 0.44
+
+
+@pytest.mark.parametrize("name", [name for name in ON_RUNNER
+                                  if name not in CLASSIFIERS + TABLES])
 def test_the_gan_and_the_forecaster_copied_alone_learn(name, copies_run):
     """The file alone, the project out of reach: after one epoch the GAN's discriminator
     tells real from generated images better than chance and its generator draws other
@@ -414,7 +438,7 @@ def test_the_gan_and_the_forecaster_copied_alone_learn(name, copies_run):
         assert "model: MAE" in run["stdout"]
 
 
-@pytest.mark.parametrize("name", ON_RUNNER)
+@pytest.mark.parametrize("name", WITH_RUNNER)
 def test_a_recipe_copied_with_the_runner_runs_through_it(name, copies_run):
     folder, _, _, run = copies_run[f"{name}+runner"]
     assert run.get("code") == 0, (run.get("stderr", "") or str(run))[-3000:]
@@ -429,6 +453,9 @@ def test_a_recipe_copied_with_the_runner_runs_through_it(name, copies_run):
     elif name == "lstm-forecaster":
         assert {"model.keras", "forecast.png", "history.csv"} <= written
         assert test["model"]["mae"] < test["persistence"]["mae"]
+    elif name in TABLES:
+        assert {"model.keras", "columns.json", "predicted_vs_actual.png"} <= written
+        assert test["r2"] > 0.7  # the mean: 0
     else:
         assert test["accuracy"] >= 0.25  # chance: 0.10
         assert {"model.keras", "history.csv", "confusion_matrix.png"} <= written

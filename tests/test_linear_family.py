@@ -23,6 +23,7 @@ from recipes import (
     linear_family,
     linear_regression,
     logistic_regression,
+    runner,
     softmax_regression,
 )
 from tests import tabular_oracle
@@ -32,10 +33,11 @@ RECIPES = [linear_regression, lasso_regression, huber_regression, logistic_regre
 
 
 def run(recipe, out, *argv, capsys=None):
-    code = recipe.main(["--output", str(out), "--quiet", *argv])
+    """A run through the runner; its metrics.json, and what it wrote on stderr."""
+    code = runner.run(recipe.NAME, ["--output", str(out), "--quiet", *argv])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    return metrics, (capsys.readouterr().out if capsys else "")
+    return metrics, (capsys.readouterr().err if capsys else "")
 
 
 def oracle(estimator, table):
@@ -69,7 +71,7 @@ def test_linear_regression_matches_scikit_learn(runs):
     assert set(metrics["test"]) == {"mae", "mse", "rmse", "r2", "huber"}
     assert {p.name for p in (runs / "linear").iterdir()} == {
         "model.keras", "columns.json", "history.csv", "predicted_vs_actual.png",
-        "metrics.json", "run-options.json"}
+        "training_curves.png", "metrics.json", "run-options.json"}
     assert (runs / "linear" / "predicted_vs_actual.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -91,7 +93,7 @@ def test_saved_model_holds_its_preprocessing_and_predicts_like_the_run(runs):
 
 
 def test_lasso_drops_the_noise_and_keeps_what_scikit_learn_keeps(runs, capsys):
-    metrics, out = run(lasso_regression, runs / "lasso", "--noise-features", "10",
+    metrics, err = run(lasso_regression, runs / "lasso", "--noise-features", "10",
                        capsys=capsys)
     table = linear_family.add_noise_features(lasso_regression.load_data(), 10)
     alpha = lasso_regression.Config().alpha
@@ -104,7 +106,7 @@ def test_lasso_drops_the_noise_and_keeps_what_scikit_learn_keeps(runs, capsys):
     assert set(sk_kept) <= set(kept)
     assert abs(metrics["test"]["r2"] - r2_score(table.y_test, predicted)) <= 0.03
     assert set(kept) | set(metrics["dropped_features"]) == set(table.feature_names)
-    assert f"kept features ({len(kept)}): {', '.join(kept)}" in out
+    assert f"kept features ({len(kept)}): {', '.join(kept)}" in err
 
 
 def test_huber_resists_outliers_where_least_squares_does_not(runs):
@@ -122,9 +124,8 @@ def test_huber_with_scikit_learns_delta_finds_its_weights():
     table = linear_family.corrupt_targets(huber_regression.load_data(), 0.1)
     sk, _ = oracle(linear_model.HuberRegressor(max_iter=1000), table)
     config = huber_regression.Config(delta=1.35 * sk.scale_)
-    model = huber_regression.build_model(table.x_train, table.y_train, config,
-                                         roles=table.roles)
-    huber_regression.train(model, table.x_train, table.y_train, config, verbose=0)
+    model = huber_regression.build_model(table, config)
+    huber_regression.train(model, table, config, verbose=0)
     numbers = [c for c, r in table.roles.items() if r == "number"]
     weights = model.get_layer("linear").get_weights()[0].ravel()[:len(numbers)]
     assert np.abs(weights - sk.coef_[:len(numbers)]).max() < 0.1
@@ -193,7 +194,10 @@ def test_one_model_five_losses_on_your_own_arrays(recipe, loss, activation, regu
     y = (x[:, 0] > 0).astype("float32")
     if recipe is softmax_regression:
         y = np.digitize(x[:, 0], [-0.5, 0.5]).astype("int32")
-    model = recipe.build_model(x, y, recipe.Config())  # a plain array: columns x0, x1, x2
+    task = {logistic_regression: "binary", softmax_regression: "multiclass"}.get(recipe,
+                                                                                "regression")
+    table = linear_family.arrays(x, y, task=task)  # plain arrays: columns x0, x1, x2
+    model = recipe.build_model(table, recipe.Config())
     dense = model.get_layer("linear")
     assert [i.name for i in model.inputs] == ["x0", "x1", "x2"]
     assert dense.units == (3 if recipe is softmax_regression else 1)
@@ -202,7 +206,7 @@ def test_one_model_five_losses_on_your_own_arrays(recipe, loss, activation, regu
     assert loss in (model.loss if isinstance(model.loss, str) else type(model.loss).__name__)
     mean = np.ravel(model.get_layer("standardize_numbers").mean.numpy())
     assert np.allclose(mean, x.mean(axis=0), atol=1e-5)  # one Normalization for the numbers
-    history = recipe.train(model, x, y, recipe.Config(epochs=3), verbose=0)
+    history = recipe.train(model, table, recipe.Config(epochs=3), verbose=0)
     assert history["loss"][-1] < history["loss"][0]  # it learns from the arrays
 
 
@@ -212,8 +216,9 @@ def test_the_numbers_share_one_fill_and_one_normalization_with_a_flag_only_where
     frame = pd.DataFrame({"a": [1.0, np.nan, 3.0, 5.0], "b": [10.0, 20.0, 30.0, 40.0],
                           "c": ["x", "y", "x", None]})
     roles = {"a": "number", "b": "number", "c": "category"}
-    model = linear_regression.build_model(frame, np.arange(4.0), linear_regression.Config(),
-                                          roles=roles)
+    table = linear_family.arrays(frame, np.arange(4.0))
+    table.roles = roles
+    model = linear_regression.build_model(table, linear_regression.Config())
     assert [i.name for i in model.inputs] == ["a", "b", "c"]  # still one input per column
     fill = model.get_layer("fill_numbers")
     assert fill.value == [3.0, 25.0] and fill.indicator == [True, False]  # medians; gaps in a
@@ -340,14 +345,14 @@ def test_an_interrupted_fit_resumes_to_the_same_result(rounds, tmp_path, monkeyp
                                                        seeded_linear):
     out = tmp_path / "run"
     interrupt_after(monkeypatch, rounds)
-    assert linear_regression.main(["--seed", "3", "--quiet", "--output", str(out)]) == 130
+    assert runner.run("linear-regression", ["--seed", "3", "--quiet", "--output", str(out)]) == 130
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == f"hint: continue with --resume {out}"
     checkpoint = json.loads((out / "checkpoint" / "training_metadata.json").read_text())
     assert checkpoint["epoch"] == rounds and not (out / "metrics.json").exists()
     monkeypatch.undo()
 
-    assert linear_regression.main(["--resume", str(out)]) == 0
+    assert runner.run("linear-regression", ["--resume", str(out)]) == 0
     resumed = json.loads((out / "metrics.json").read_text())
     whole, history = seeded_linear
     for key in ("test", "coefficients", "epochs_run", "optimizer_steps"):

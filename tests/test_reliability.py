@@ -195,12 +195,13 @@ def test_no_recipe_uses_lambda_layers():
 
 
 def test_a_second_recipe_repeats_exactly_with_a_seed(tmp_path):
-    from recipes import linear_regression
+    from recipes import runner
 
     results = []
     for name in ("first", "second"):
         out = tmp_path / name
-        assert linear_regression.main(["--seed", "11", "--quiet", "--output", str(out)]) == 0
+        assert runner.run("linear-regression", ["--seed", "11", "--quiet", "--output",
+                                                str(out)]) == 0
         results.append(metrics_of(out)["test"])
     assert results[0] == results[1]
 

@@ -19,6 +19,7 @@ from recipes import (
     linear_family,
     linear_regression,
     logistic_regression,
+    runner,
     softmax_regression,
 )
 from tests import tabular_oracle
@@ -75,7 +76,7 @@ def test_the_suggested_commands_run_and_match_scikit_learn(name, target, recipe,
     metrics = json.loads((run_dir / "metrics.json").read_text())
 
     module, estimator, metric = ORACLES[recipe]
-    table = module.load_data(str(DATA / name), target)
+    table = module.load_data(str(DATA / name), module.Config(target=target))
     _, predicted = tabular_oracle.fit_predict(estimator(), table)
     score = (r2_score if metric == "r2" else accuracy_score)(table.y_test, predicted)
     assert abs(metrics["test"][metric] - score) <= 0.02, (metrics["test"][metric], score)
@@ -100,8 +101,9 @@ def test_the_suggested_commands_run_and_match_scikit_learn(name, target, recipe,
 
 
 def test_identifiers_are_left_out_and_said(tmp_path, capsys):
-    code = linear_regression.main(["--data", str(DATA / "credit.csv"), "--target", "Balance",
-                                   "--output", str(tmp_path / "run"), "--quiet", "--json"])
+    code = runner.run("linear-regression", [
+        "--data", str(DATA / "credit.csv"), "--target", "Balance",
+        "--output", str(tmp_path / "run"), "--quiet", "--json"])
     assert code == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert "ID" not in metrics["features"] and metrics["left_out"]["ID"].startswith("identifier")
@@ -109,13 +111,15 @@ def test_identifiers_are_left_out_and_said(tmp_path, capsys):
 
 
 def test_rows_without_a_target_are_dropped_and_counted(tmp_path, capsys):
-    table = linear_regression.load_data(str(DATA / "hitters.csv"), "Salary")
+    table = linear_regression.load_data(str(DATA / "hitters.csv"),
+                                      linear_regression.Config(target="Salary"))
     assert table.dropped_rows == 59 and len(table.y_train) + len(table.y_test) == 322 - 59
     assert table.roles["League"] == "category"
 
 
 def test_a_leaking_column_is_named(tmp_path, capsys):
-    table = logistic_regression.load_data(str(DATA / "smarket.csv"), "Direction")
+    table = logistic_regression.load_data(str(DATA / "smarket.csv"),
+                                        logistic_regression.Config(target="Direction"))
     assert set(table.leaks) == {"Today"}
     assert table.labels == ["Down", "Up"]  # the positive class: Up
 
@@ -123,7 +127,7 @@ def test_a_leaking_column_is_named(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def penguin_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("penguins") / "run"
-    assert softmax_regression.main(["--output", str(out), "--quiet"]) == 0
+    assert runner.run("softmax-regression", ["--output", str(out), "--quiet"]) == 0
     return out
 
 
@@ -206,8 +210,8 @@ def test_log_target_fits_a_target_spanning_orders_of_magnitude(tmp_path):
     path = tmp_path / "prices.csv"
     pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "price": price}).to_csv(path, index=False)
     options = ["--data", str(path), "--target", "price", "--quiet"]
-    assert linear_regression.main([*options, "--output", str(tmp_path / "plain")]) == 0
-    assert linear_regression.main([*options, "--output", str(tmp_path / "log"),
+    assert runner.run("linear-regression", [*options, "--output", str(tmp_path / "plain")]) == 0
+    assert runner.run("linear-regression", [*options, "--output", str(tmp_path / "log"),
                                    "--log-target"]) == 0
     plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
     logged = json.loads((tmp_path / "log" / "metrics.json").read_text())
@@ -217,13 +221,13 @@ def test_log_target_fits_a_target_spanning_orders_of_magnitude(tmp_path):
 
 
 def test_log_target_refuses_a_target_that_is_not_positive(tmp_path, capsys):
-    code = linear_regression.main(["--data", str(DATA / "autompg.csv"), "--target",
+    code = runner.run("linear-regression", ["--data", str(DATA / "autompg.csv"), "--target",
                                    "acceleration", "--log-target", "--quiet",
                                    "--output", str(tmp_path / "run")])
     assert code == 0  # acceleration is positive: allowed
     path = tmp_path / "signed.csv"
     path.write_text("a,y\n" + "".join(f"{i * 0.37 % 5:.2f},{i - 5}\n" for i in range(30)))
-    code = linear_regression.main(["--data", str(path), "--target", "y", "--log-target",
+    code = runner.run("linear-regression", ["--data", str(path), "--target", "y", "--log-target",
                                    "--output", str(tmp_path / "bad")])
     assert code == 1 and "--log-target needs a target above 0" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
@@ -234,9 +238,9 @@ def test_an_empty_column_is_left_out_and_naming_it_is_an_error(tmp_path, capsys)
     frame["Notes"] = np.nan
     path = tmp_path / "carseats.csv"
     frame.to_csv(path, index=False)
-    table = linear_regression.load_data(str(path), "Sales")
+    table = linear_regression.load_data(str(path), linear_regression.Config(target="Sales"))
     assert table.left_out["Notes"] == "empty: missing in every row"
-    code = linear_regression.main(["--data", str(path), "--target", "Sales", "--features",
+    code = runner.run("linear-regression", ["--data", str(path), "--target", "Sales", "--features",
                                    "Price,Notes", "--output", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and err[0] == "error: --features names 'Notes', which is missing in every row"
