@@ -15,13 +15,13 @@ The five in-memory recipes of the "which model to choose" table are one model,
 
 differing only in loss, regulariser and output activation:
 
-| recipe              | use case                   | loss                     | regulariser |
-| ------------------- | -------------------------- | ------------------------ | ----------- |
-| linear-regression   | basic prediction           | squared error            | none        |
-| lasso-regression    | feature selection          | squared error            | L1          |
-| huber-regression    | outlier-prone data         | Huber(delta)             | none        |
-| logistic-regression | binary classification      | binary cross-entropy     | light L2    |
-| softmax-regression  | multi-class classification | categorical cross-entropy | light L2   |
+| recipe              | use case                   | loss                      | regulariser |
+| ------------------- | -------------------------- | ------------------------- | ----------- |
+| linear-regression   | basic prediction           | squared error             | none        |
+| lasso-regression    | feature selection          | squared error             | L1          |
+| huber-regression    | outlier-prone data         | Huber(delta)              | none        |
+| logistic-regression | binary classification      | binary cross-entropy      | light L2    |
+| softmax-regression  | multi-class classification | categorical cross-entropy | light L2    |
 
 This module holds what they share: reading and splitting a table (recipes/columns.py
 decides what each column is), the preprocessing layers, building the model, the fast

@@ -212,7 +212,7 @@ def test_log_target_fits_a_target_spanning_orders_of_magnitude(tmp_path):
     options = ["--data", str(path), "--target", "price", "--quiet"]
     assert runner.run("linear-regression", [*options, "--output", str(tmp_path / "plain")]) == 0
     assert runner.run("linear-regression", [*options, "--output", str(tmp_path / "log"),
-                                   "--log-target"]) == 0
+                                            "--log-target"]) == 0
     plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
     logged = json.loads((tmp_path / "log" / "metrics.json").read_text())
     assert logged["log_target"] and logged["test"]["r2"] > 0.95 > plain["test"]["r2"] + 0.05
@@ -222,13 +222,13 @@ def test_log_target_fits_a_target_spanning_orders_of_magnitude(tmp_path):
 
 def test_log_target_refuses_a_target_that_is_not_positive(tmp_path, capsys):
     code = runner.run("linear-regression", ["--data", str(DATA / "autompg.csv"), "--target",
-                                   "acceleration", "--log-target", "--quiet",
-                                   "--output", str(tmp_path / "run")])
+                                            "acceleration", "--log-target", "--quiet",
+                                            "--output", str(tmp_path / "run")])
     assert code == 0  # acceleration is positive: allowed
     path = tmp_path / "signed.csv"
     path.write_text("a,y\n" + "".join(f"{i * 0.37 % 5:.2f},{i - 5}\n" for i in range(30)))
     code = runner.run("linear-regression", ["--data", str(path), "--target", "y", "--log-target",
-                                   "--output", str(tmp_path / "bad")])
+                                            "--output", str(tmp_path / "bad")])
     assert code == 1 and "--log-target needs a target above 0" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
 
@@ -241,7 +241,7 @@ def test_an_empty_column_is_left_out_and_naming_it_is_an_error(tmp_path, capsys)
     table = linear_regression.load_data(str(path), linear_regression.Config(target="Sales"))
     assert table.left_out["Notes"] == "empty: missing in every row"
     code = runner.run("linear-regression", ["--data", str(path), "--target", "Sales", "--features",
-                                   "Price,Notes", "--output", str(tmp_path / "run")])
+                                            "Price,Notes", "--output", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and err[0] == "error: --features names 'Notes', which is missing in every row"
     assert err[1].startswith("hint: ") and not (tmp_path / "run").exists()
