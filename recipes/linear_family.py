@@ -34,8 +34,8 @@ its model and its metrics.
 
 These tables fit in memory many times over, and the objective is convex: there is one best
 answer, the one scikit-learn computes. So instead of hundreds of epochs of minibatches,
-`train` takes whole-table Adam steps, `steps_per_execution` per call into TensorFlow
-(Keras counts each call as an epoch, a "round"). After each round, if the loss fell by less
+`train` takes whole-table Adam steps in rounds of 100 (one call into TensorFlow; Keras
+counts each round as an epoch). After each round, if the loss fell by less
 than `tolerance` of itself, the learning rate is cut tenfold; after three cuts the fit
 stops. Measured fits and their speed against scikit-learn and the textbook 300 epochs of
 minibatches: benchmarks/results.md ("Measured by hand") and benchmarks/linear_family.py.
@@ -136,7 +136,7 @@ class Config:
     batch_size: int | None = field(default=None, metadata={
         "help": "examples per step (default: the whole training split, which converges "
                 "fastest on data that fits in memory)"})
-    steps_per_execution: int = 100  # optimiser steps per round, one call into TensorFlow
+    steps_per_execution: int = 100  # optimiser steps per call into TensorFlow
     tolerance: float = 1e-6  # a round that lowers the loss by less than this share: cut
     test_fraction: float = field(default=0.2, metadata={
         "help": "share of the rows held out for the test metrics", "type": open_fraction})
@@ -145,6 +145,9 @@ class Config:
 
 @dataclass
 class TableConfig(Config):
+    # Steps between two judgements of the annealing rule (a Keras "epoch"): the same under a
+    # distribution strategy, where the runner makes each call into TensorFlow one step.
+    steps_per_round: int = 100
     target: str | None = field(default=None, metadata={
         "help": "the column to predict (default: the shipped table's)"})
     features: str | None = field(default=None, metadata={
@@ -883,13 +886,17 @@ def train(model, table: Table, config: Config, callbacks=(),
     callbacks = list(callbacks)
     if not any(isinstance(c, AnnealUntilConverged) for c in callbacks):
         callbacks.append(anneal_until_converged(config.tolerance))
-    history = model.fit(ds, epochs=config.epochs, steps_per_epoch=config.steps_per_execution,
+    history = model.fit(ds, epochs=config.epochs, steps_per_epoch=steps_per_round(config),
                         callbacks=callbacks, verbose=verbose, shuffle=False)  # shuffled above
     losses = history.history.get("loss", [])
     if losses and not all(math.isfinite(v) for v in losses):
         raise RecipeError("training stopped: the loss became NaN or infinite",
                           hint="lower --learning-rate")
     return history.history
+
+
+def steps_per_round(config: Config) -> int:
+    return getattr(config, "steps_per_round", config.steps_per_execution)
 
 
 def final_model(model, table: Table):
@@ -1122,7 +1129,7 @@ def report(name: str, model, table: Table, history: dict, config: Config,
         "train_examples": int(len(table.y_train)),
         "test_examples": int(len(table.y_test)),
         "epochs_run": len(history["loss"]),
-        "optimizer_steps": len(history["loss"]) * config.steps_per_execution,
+        "optimizer_steps": len(history["loss"]) * steps_per_round(config),
         "coefficients": coefficients(model, labels=table.labels),
         **facts,
     }
