@@ -625,13 +625,12 @@ def generate(
         typer.echo(ctx.get_help())
         raise typer.Exit(ExitStatus.OK if name else ExitStatus.USAGE)
     info = lookup(name)
-    module = importlib.import_module(info.command_module)
-    if not hasattr(module, "generate_main"):
-        makers = [r.name for r in catalog.RECIPES if "generation" in r.task]
-        fail(RecipeError(f"recipe {name!r} does not generate images",
-                         hint=f"recipes that do: {', '.join(makers)}",
-                         exit_code=ExitStatus.USAGE))
-    raise typer.Exit(module.generate_main(list(ctx.args)))
+    from recipes import runner
+
+    try:
+        raise typer.Exit(runner.generate(info.name, list(ctx.args)))
+    except RecipeError as error:
+        fail(error)
 
 
 def main() -> int:

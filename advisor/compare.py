@@ -512,7 +512,7 @@ class SeriesData:
     lags: list[int]
     first: int  # the first row forecast (every model's lags and the LSTM's window fit)
     window: int  # the LSTM's input steps
-    series: Any  # recipes.data.Series, for the recipe
+    series: Any  # recipes.lstm_forecaster.Series, for the recipe
     step: str  # the spacing of the rows, in words ("" in file order)
     key: str | None
     sampled: str = ""  # what was left out, said plainly (nothing for a whole series)
@@ -594,9 +594,9 @@ def load_series(csv: Path, target: str, timing, k: int) -> SeriesData:
 
 def duration(step) -> str:
     """A time step in words: "30 min", "1 h", "7 days"."""
-    from recipes import lstm_forecaster_cli
+    from recipes import lstm_forecaster
 
-    return lstm_forecaster_cli.duration(step)
+    return lstm_forecaster.duration(step)
 
 
 def _recipe_errors(function, *args):
@@ -773,12 +773,11 @@ def _fit_lstm(series: SeriesData, train, test, seed: int):
                        epochs=LSTM_EPOCHS, patience=LSTM_PATIENCE,
                        train_fraction=(before + 0.5) / targets,
                        val_fraction=(validation + 0.5) / targets,
-                       max_train_windows=min(fitted, LSTM_MAX_WINDOWS), seed=seed)
+                       max_windows=min(fitted, LSTM_MAX_WINDOWS), seed=seed)
     prepared = _recipe_errors(lf.prepare, cut, config)
     if not np.array_equal(prepared.rows("test"), np.asarray(test)):
         raise ValueError("the recipe cut the series other than the fold")
-    model = lf.build_model(prepared.window, prepared.num_features, config,
-                           **prepared.statistics())
+    model = lf.build_model(prepared, config)
     lf.train(model, prepared, config, verbose=0)
     return np.asarray(lf.predict(model, prepared, "test"), dtype="float64")
 

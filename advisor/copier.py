@@ -3,7 +3,8 @@ into another folder so that it runs there without keras-recipes installed.
 
 A recipe on the runner (mnist_fnn.py) is one file that imports nothing of the project: it is
 copied alone, with its data. `--with-runner` adds recipes/runner.py and the modules it
-imports, for checkpoints, --resume, run directories and strategies. A recipe not yet on the
+imports (and the recipe's `run_steps` module, such as the GAN's judge), for checkpoints,
+--resume, run directories and strategies. A recipe not yet on the
 runner is copied with the project modules it imports.
 
 The recipe keeps its file name (mnist_fnn.py); each project module it needs, found by
@@ -181,7 +182,12 @@ def rewrite(source: str, module: str, entry: str) -> str:
 def modules(info: RecipeInfo, with_runner: bool = False) -> list[str]:
     """The project modules a copy holds, the recipe first."""
     if info.on_runner:
-        return [info.module, *(dependencies(RUNNER) if with_runner else [])]
+        if not with_runner:
+            return [info.module]
+        found = [info.module, *dependencies(RUNNER)]
+        if info.run_steps:  # imported by name, so not among the runner's imports
+            found += [m for m in dependencies(info.run_steps) if m not in found]
+        return found
     return dependencies(info.module)
 
 

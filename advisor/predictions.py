@@ -1,16 +1,15 @@
 """`advisor predict`: a finished run's model applied to new data.
 
 The run directory says what it is: metrics.json (written last, so its presence means the
-run finished) names the recipe, and the recipe module's `predict_run(run_dir, data)`
-returns the predictions as a table. Nothing here imports TensorFlow; the recipe does, when
-it loads its model.
+run finished) names the recipe; the runner (recipes/runner.py `predict_run`), or a recipe
+not yet on it through its module's `predict_run(run_dir, data)`, returns the predictions
+as a table. Nothing here imports TensorFlow; the recipe does, when it loads its model.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -54,13 +53,7 @@ def predict(run_dir: Path, data: str | None):
         from recipes import runner
 
         return info, runner.predict_run(info, run_dir, data)
-    module = importlib.import_module(info.command_module)
-    if not hasattr(module, "predict_run") and hasattr(module, "generate_main"):
-        saved = sorted(run_dir.glob("*.keras"))
-        model = shlex.quote(str(saved[0] if saved else run_dir / "generator.keras"))
-        raise RecipeError(f"a {info.name} run draws new images; it does not predict from data",
-                          hint=f"advisor generate {info.name} --model {model} --label L "
-                               "--count N --output FILE.png", exit_code=ExitStatus.USAGE)
+    module = importlib.import_module(info.module)
     if not hasattr(module, "predict_run"):
         raise RecipeError(f"recipe {info.name!r} does not predict from new data",
                           hint=f"see `advisor run {info.name} --help` for what it does",
@@ -68,9 +61,20 @@ def predict(run_dir: Path, data: str | None):
     return info, module.predict_run(run_dir, data)
 
 
+def shortest_floats(frame):
+    """The frame with float32 columns (what a model predicts) widened to float64 through
+    their shortest decimal form, so that 0.1 is written 0.1, not 0.10000000149011612."""
+    import pandas as pd
+
+    widened = {name: pd.to_numeric(column.astype(str))
+               for name, column in frame.items() if str(column.dtype) == "float32"}
+    return frame.assign(**widened) if widened else frame
+
+
 def write(frame, output: Path | None, *, as_json: bool, overwrite: bool) -> None:
     """The predictions: as CSV into `output` (atomically, never over a file without
     `overwrite`), else as CSV or JSON on stdout."""
+    frame = shortest_floats(frame)
     if output is None:
         if as_json:
             print(frame.to_json(orient="records", indent=2))

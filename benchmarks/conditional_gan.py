@@ -102,13 +102,13 @@ def measure_speed(rounds: int, steps: int, batch_size: int, with_jit: bool) -> d
 # --------------------------------------------------------------------------
 
 def measure_recipe_quality(source: str, dataset: str, minutes: float) -> dict:
-    from recipes import conditional_gan_cli
+    from recipes import runner
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        code = conditional_gan_cli.main(["--data", source, "--dataset", dataset, "--epochs", "1000",
-                          "--max-minutes", str(minutes), "--output", str(out), "--quiet",
-                          "--json"])
+        code = runner.run("conditional-gan", [
+            "--data", source, "--dataset", dataset, "--epochs", "1000",
+            "--max-minutes", str(minutes), "--output", str(out), "--quiet", "--json"])
         if code != 0:
             raise SystemExit(f"the recipe failed with exit code {code}")
         metrics = json.loads((out / "metrics.json").read_text())

@@ -342,7 +342,7 @@ def cases(quick: bool) -> list[Case]:
             name="lstm-forecaster",
             description="lstm-forecaster against the TensorFlow time-series tutorial's "
                         "LSTM(32), same windows and split",
-            recipe=Side("recipe", ["-m", "recipes.lstm_forecaster_cli"], reads="metrics",
+            recipe=Side("recipe", ["-m", "recipes.runner", "lstm-forecaster"], reads="metrics",
                         fields={"epochs": "epochs_run", "train_samples": "splits.train.windows",
                                 "quality": "test.model.mae"}),
             reference=Side("reference", ["-m", "benchmarks.references.lstm_forecaster"],
@@ -358,8 +358,9 @@ def cases(quick: bool) -> list[Case]:
             name="conditional-gan",
             description=f"conditional-gan against keras.io's conditional GAN, {gan_minutes} "
                         "minutes of training each, judged by the same classifier",
-            recipe=Side("recipe", ["-m", "recipes.conditional_gan_cli", *fashion, "--epochs",
-                                   "1000", "--max-minutes", gan_minutes], reads="metrics",
+            recipe=Side("recipe", ["-m", "recipes.runner", "conditional-gan", *fashion,
+                                   "--epochs", "1000", "--max-minutes", gan_minutes],
+                        reads="metrics",
                         fields={"steps": "steps", "quality": "conditional_accuracy"}),
             reference=Side("reference", ["-m", "benchmarks.references.conditional_gan",
                                          *fashion, "--max-minutes", gan_minutes],

@@ -32,7 +32,7 @@ def measure(cut: str, seed: int, workdir: Path) -> dict:
     path = workdir / f"taylor-{cut}.csv"
     part.to_csv(path, index=False)
     output = workdir / f"run-{cut}-{seed}"
-    subprocess.run([sys.executable, "-m", "recipes.lstm_forecaster_cli", "--data", str(path),
+    subprocess.run([sys.executable, "-m", "recipes.runner", "lstm-forecaster", "--data", str(path),
                     "--target", "demand_mw", "--time-col", "timestamp", "--seed", str(seed),
                     "--quiet", "--json", "--output", str(output)],
                    cwd=ROOT, check=True, capture_output=True)

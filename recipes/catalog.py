@@ -20,17 +20,12 @@ class RecipeInfo:
     requires: tuple[str, ...] = ("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich",
                                  "matplotlib")
     shipped: tuple[str, ...] = field(default=())  # files from datasets/ it needs offline
-    # The module with the full command line (`main` with run directories and --resume,
-    # `generate_main`, `predict_run`) where the recipe file itself keeps to a plain one.
-    entry: str = ""
-
-    @property
-    def command_module(self) -> str:
-        """The module `advisor run`, `generate` and `predict` call."""
-        return self.entry or self.module
     # On the runner (recipes/runner.py): one self-contained file whose `main` is the plain
     # one, the runner doing options, run directories, resume and strategies for it.
     on_runner: bool = False
+    # A project module adding run steps the self-contained file cannot hold (options, a
+    # score, `advisor generate`); see recipes/runner.py.
+    run_steps: str = ""
 
     @property
     def predicts_rows(self) -> bool:
@@ -71,7 +66,8 @@ RECIPES: tuple[RecipeInfo, ...] = (
         data="MNIST digits sample (shipped); Fashion-MNIST sample, full sets, .npz or IDX",
         requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "matplotlib"),
         shipped=("mnist_sample.npz", "fashion_mnist_sample.npz"),
-        entry="recipes.conditional_gan_cli",
+        on_runner=True,
+        run_steps="recipes.gan_quality",
     ),
     RecipeInfo(
         name="lstm-forecaster",
@@ -82,7 +78,7 @@ RECIPES: tuple[RecipeInfo, ...] = (
         data="half-hourly England & Wales electricity demand (shipped); Jena climate; any CSV",
         requires=("tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "matplotlib"),
         shipped=("taylor.csv",),
-        entry="recipes.lstm_forecaster_cli",
+        on_runner=True,
     ),
     RecipeInfo(
         name="neuron-math",

@@ -26,9 +26,10 @@ silently never trains the discriminator under Keras 3 with TensorFlow; the only 
 "does not have any trainable weights" warning. Here one `train_step` holds both updates,
 each with its own `GradientTape` and optimizer.
 
-How good the images are (the share a classifier of real images names as the class asked
-for) is measured by `recipes/gan_quality.py`; speed and quality against keras.io's
-conditional GAN are in benchmarks/results.md.
+For checkpoints and `--resume`, run directories, several GPUs and the conditional accuracy
+(the share a classifier of real images names as the class asked for, recipes/gan_quality.py),
+run it through the runner: `python -m recipes.runner conditional-gan --help`. Speed and
+quality against keras.io's conditional GAN are in benchmarks/results.md.
 """
 
 """
@@ -77,6 +78,10 @@ class Config:
     """The hyperparameters. The networks are small on purpose: a GAN learns from how many
     images it has seen, and a small network is shown many more of them in the same time."""
 
+    dataset: str = field(default="mnist", metadata={
+        "help": "which images 'sample' and 'full' mean", "choices": tuple(DATASETS)})
+    max_samples: int | None = field(default=None, metadata={
+        "help": "use only the first N training images (quick runs)"})
     epochs: int = field(default=10, metadata={"help": "passes over the training images"})
     batch_size: int = field(default=64, metadata={"help": "real images per training step"})
     latent_dim: int = field(default=64, metadata={"help": "size of the generator's noise vector"})
@@ -120,8 +125,11 @@ def find_file(name: str) -> Path:
                       hint=f"put {name} beside {Path(__file__).name}, or use --data full")
 
 
-def load_data(source: str = "sample", dataset: str = "mnist"):
-    """((x_train, y_train), (x_test, y_test)): uint8 images (N, H, W, C), integer labels."""
+def load_data(source: str = "sample", config: Config | None = None):
+    """((x_train, y_train), (x_test, y_test)): uint8 images (N, H, W, C), integer labels;
+    `config.dataset` says which, `config.max_samples` how many training images."""
+    config = config or Config()
+    dataset = config.dataset
     if dataset not in DATASETS:
         raise RecipeError(f"unknown dataset {dataset!r}", hint=f"choose one of {list(DATASETS)}")
     if source == "sample":
@@ -142,6 +150,7 @@ def load_data(source: str = "sample", dataset: str = "mnist"):
     if x_train.ndim == 3:  # (N, H, W) -> (N, H, W, 1)
         x_train, x_test = x_train[..., None], x_test[..., None]
     check_image_shape(x_train.shape[1:])
+    x_train, y_train = x_train[:config.max_samples], y_train[:config.max_samples]
     return (x_train, y_train.astype("int64")), (x_test, y_test.astype("int64"))
 
 
@@ -323,10 +332,13 @@ class ConditionalGAN(keras.Model):
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
 
 
-def build_model(input_shape=(28, 28, 1), num_classes: int = 10,
-                config: Config | None = None) -> ConditionalGAN:
-    """The compiled GAN: `.generator` and `.discriminator` are plain functional models."""
+def build_model(input_shape=(28, 28, 1), num_classes: int = 10, config: Config | None = None,
+                train_examples: int | None = None) -> ConditionalGAN:
+    """The compiled GAN: `.generator` and `.discriminator` are plain functional models.
+    (`train_examples`, which the classifiers' learning-rate schedules take, is not needed:
+    the GAN's rate is constant.)"""
     config = config or Config()
+    check_image_shape(input_shape)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)  # the initial weights
     gan = ConditionalGAN(build_generator(config.latent_dim, num_classes, tuple(input_shape),
@@ -431,8 +443,9 @@ def generate(generator, label: int, count: int, seed: int | None = None) -> np.n
 
 
 def evaluate(model: ConditionalGAN, x_test: np.ndarray, y_test: np.ndarray,
-             seed: int = 0) -> dict[str, float]:
-    """The discriminator's losses and accuracy on real test images and generated ones."""
+             num_classes: int | None = None, seed: int = 0) -> dict[str, float]:
+    """The discriminator's losses and accuracy on real test images and generated ones
+    (`num_classes` is the model's own)."""
     real = x_test.astype("float32") / 255.0
     labels = y_test.astype("int32").reshape(-1, 1)
     fake = generate_images(model.generator, labels, noise_for(len(real), model.latent_dim, seed))
@@ -509,6 +522,11 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         images = class_grid(self.model.generator, self.num_classes, self.noise)
         write_png(self.folder / f"samples-epoch-{epoch + 1:03d}.png", tile(images, self.columns))
+
+
+def run_callbacks(model: ConditionalGAN, config: Config, output: Path, scratch: Path):
+    """What a run adds to training: a grid of samples in the output folder every epoch."""
+    return [SampleGrid(output, model.num_classes, model.latent_dim)]
 
 
 def plot_samples(images: np.ndarray, class_names, columns: int):
@@ -601,9 +619,9 @@ def _main(argv) -> int:
     if args.epochs < 1:
         raise RecipeError(f"--epochs {args.epochs} is not a positive number",
                           hint="give --epochs 1 or more", exit_code=2)
-    (x_train, y_train), (x_test, y_test) = load_data(args.data, args.dataset)
-    x_train, y_train = x_train[:args.max_samples], y_train[:args.max_samples]
-    config = Config(epochs=args.epochs, seed=args.seed)
+    config = Config(dataset=args.dataset, max_samples=args.max_samples, epochs=args.epochs,
+                    seed=args.seed)
+    (x_train, y_train), (x_test, y_test) = load_data(args.data, config)
     gan = build_model(x_train.shape[1:], len(DATASETS[args.dataset][1]), config)
     output = output_folder(args.output)
     history = train(gan, x_train, y_train, config, verbose=2,

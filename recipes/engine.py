@@ -251,28 +251,29 @@ def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
     """`model.fit` with a checkpoint, NaN guard and a log that survives interruptions.
 
     Returns the history of every epoch, those before a resume included. `loss_keys` names
-    the logged values that must stay finite (a GAN logs two losses and no "loss").
+    the logged values that must stay finite.
     """
     if _is_multi_worker(model):
         train_data, validation_data = _prepare_multi_worker(model, train_data, validation_data)
     return checkpointed(
-        lambda engine_callbacks: model.fit(
+        lambda all_callbacks: model.fit(
             train_data, validation_data=validation_data, epochs=epochs, verbose=verbose,
-            callbacks=[*engine_callbacks[:-1], *callbacks, engine_callbacks[-1]],
-            **fit_kwargs),
+            callbacks=all_callbacks, **fit_kwargs),
         run=run, epochs=epochs, callbacks=callbacks, loss_keys=loss_keys)
 
 
 def checkpointed(train: Callable[[list], object], *, run: RunDir, epochs: int,
-                 callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",)
+                 callbacks: Sequence = (), loss_keys: Sequence[str] | None = None
                  ) -> dict[str, list[float]]:
     """Runs `train(callbacks)`, a call to `model.fit` that adds the callbacks it is given,
     with a checkpoint in the run directory (resumed from when one is there), a NaN guard,
     a training log and Ctrl-C stopping between steps (`Interrupted`, exit code 130).
 
-    `callbacks` are the recipe's own, for those that replay a resumed run's history (the
-    last callback handed over does that, so it must come after them). Returns the history
-    of every epoch, those before a resume included."""
+    `callbacks` are the recipe's own: `train` gets them among the engine's, before the last
+    one, which replays a resumed run's history to those that define `resume(history)`.
+    `loss_keys` are the logged values that must stay finite (default: every logged loss,
+    "loss" or a GAN's "d_loss" and "g_loss"). Returns the history of every epoch, those
+    before a resume included."""
     import keras
 
     from recipes.callbacks import ResumeHistory, SeedStates, StopOnCtrlC
@@ -290,11 +291,13 @@ def checkpointed(train: Callable[[list], object], *, run: RunDir, epochs: int,
     ]
     try:
         with progress_to_stderr(), stop.installed():
-            train(engine_callbacks)
+            train([*engine_callbacks[:-1], *callbacks, engine_callbacks[-1]])
     except KeyboardInterrupt:
         raise Interrupted(run) from None
     history = read_log(log)
-    losses = [history.get(key, []) for key in loss_keys]
+    if loss_keys is None:
+        loss_keys = [k for k in history if k.endswith("loss") and not k.startswith("val_")]
+    losses = [history.get(key, []) for key in loss_keys or ["loss"]]
     if not all(values and all(math.isfinite(v) for v in values) for values in losses):
         raise RecipeError("training stopped: the loss became NaN or infinite",
                           hint="lower --learning-rate, and check the data for NaN or inf values")

@@ -16,11 +16,17 @@ images is the ceiling. Two more numbers catch failures that accuracy alone can h
 The judging classifier is the conv2d-classifier recipe's model, trained once on the same
 real training images and cached under KERAS_HOME (keyed by a hash of the data and the
 number of epochs), or a .keras classifier of your own.
+
+This is also the conditional-gan recipe's `run_steps` (recipes/catalog.py): the runner adds
+its options (--classifier, --classifier-epochs, --samples-per-class), picks the judge
+before training (`before_training`), scores the run after it (`after_training`), and
+`advisor generate conditional-gan` is `generate_main`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -28,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from recipes import common, data
 from recipes import conditional_gan as cgan
-from recipes import data
-from recipes.common import RecipeError, RunDir
+from recipes.common import ExitStatus, RecipeError, RunDir
 
 CLASSIFIER_MIN_ACCURACY = 0.5  # on real test images; below this the classifier is not for this data
 
@@ -257,3 +263,161 @@ def judge(images: data.ImageData, classifier: Path | None = None, epochs: int | 
               "(--classifier-epochs) or on more images", file=sys.stderr)
     return model, {"path": where, "given": classifier is not None,
                    "real_test_accuracy": accuracy, "input_scale": scale}, scale
+
+
+# --------------------------------------------------------------------------
+# The runner's steps for conditional-gan
+# --------------------------------------------------------------------------
+
+
+def add_options(parser) -> None:
+    judge_options = parser.add_argument_group("conditional accuracy")
+    judge_options.add_argument(
+        "--classifier", type=Path, default=None, metavar="PATH",
+        help="a .keras classifier of this dataset to judge the samples; without it the "
+             "conv2d-classifier recipe's model is trained once on the real training images "
+             "and cached under KERAS_HOME")
+    judge_options.add_argument("--classifier-epochs", type=common.positive_int, default=None,
+                               help="epochs for that cached classifier; without it, the "
+                                    "conv2d-classifier recipe's own")
+    judge_options.add_argument("--samples-per-class", type=common.positive_int, default=100,
+                               help="generated images per class to score")
+
+
+def before_training(args, images: data.ImageData, verbose: int):
+    """The judge, chosen before any training is spent: (classifier, description, scale)."""
+    return judge(images, args.classifier, epochs=args.classifier_epochs, verbose=verbose)
+
+
+def after_training(state, gan, images: data.ImageData, args) -> tuple[dict, dict]:
+    """The conditional accuracy for metrics.json, and the lines of the printed summary."""
+    classifier, judge_info, scale = state
+    quality = evaluate(gan, classifier, images.num_classes, args.samples_per_class,
+                       class_names=images.class_names, scale=scale,
+                       real=(images.x_test, images.y_test))
+    summary = {"conditional_accuracy": quality["accuracy"], "chance": quality["chance"],
+               "classifier_real_accuracy": judge_info["real_test_accuracy"],
+               "classes_seen": quality["classes_seen"],
+               "diversity": quality["diversity"]["mean"],
+               **{f"accuracy[{name}]": value for name, value in quality["per_class"].items()}}
+    return {"conditional_accuracy": quality["accuracy"], "quality": quality,
+            "classifier": judge_info}, summary
+
+
+# --------------------------------------------------------------------------
+# advisor generate conditional-gan
+# --------------------------------------------------------------------------
+
+MAX_COUNT = 1000
+
+
+def load_generator(path: Path | str):
+    """Loads a generator saved by conditional-gan, refusing any other model with a clear error."""
+    path = Path(path)
+    model = load_keras_file(path, what="model")
+    inputs = getattr(model, "inputs", None) or []
+    embeddings = [layer for layer in getattr(model, "layers", [])
+                  if type(layer).__name__ == "Embedding"]
+    shaped = (len(inputs) == 2 and len(inputs[0].shape) == 2 and tuple(inputs[1].shape) ==
+              (None, 1) and len(model.outputs) == 1 and len(model.outputs[0].shape) == 4)
+    if not shaped or not embeddings:
+        raise RecipeError(
+            f"{path} is not a conditional-GAN generator (it does not take noise and a label "
+            "and return images)",
+            hint="give the generator.keras written by a conditional-gan run")
+    return model, int(embeddings[0].input_dim)
+
+
+def class_names_for(model_path: Path, num_classes: int, dataset: str | None = None) -> list[str]:
+    """Names for the generator's classes: from --dataset, the run's metrics.json, or 0..n-1."""
+    if dataset is not None:
+        return list(data.IMAGE_DATASETS[dataset]["classes"])[:num_classes]
+    beside = Path(model_path).parent / "metrics.json"
+    try:
+        names = json.loads(beside.read_text())["class_names"]
+        if isinstance(names, list) and len(names) == num_classes:
+            return [str(n) for n in names]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return [str(i) for i in range(num_classes)]
+
+
+def parse_label(text: str, class_names: Sequence[str]) -> int:
+    """A label given by class name (any case) or by index."""
+    lowered = [name.lower() for name in class_names]
+    if text.strip().lower() in lowered:
+        return lowered.index(text.strip().lower())
+    try:
+        index = int(text)
+    except ValueError:
+        index = None
+    if index is not None and 0 <= index < len(class_names):
+        return index
+    names = ", ".join(class_names)
+    raise RecipeError(
+        f"--label {text!r} is not one of this generator's {len(class_names)} classes",
+        hint=f"give an index 0-{len(class_names) - 1} or a name: {names}",
+        exit_code=ExitStatus.USAGE)
+
+
+def parse_generate_args(argv: Sequence[str] | None):
+    parser = common.Parser(
+        prog="advisor generate conditional-gan",
+        description="Draw COUNT images of one class from a generator saved by a "
+                    "conditional-gan run, as a PNG grid.")
+    parser.add_argument("--model", type=Path, required=True,
+                        help="the generator.keras of a conditional-gan run")
+    parser.add_argument("--label", required=True,
+                        help="the class to draw, by index (7) or name (Sneaker)")
+    parser.add_argument("--count", type=common.positive_int, default=16,
+                        help=f"how many images, at most {MAX_COUNT} (default: 16)")
+    parser.add_argument("--output", type=Path, required=True, help="the PNG file to write")
+    parser.add_argument("--columns", type=common.positive_int, default=8,
+                        help="images per row of the grid (default: 8)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the noise, for the same images every time (default: "
+                             "new ones each call)")
+    parser.add_argument("--dataset", choices=list(cgan.DATASETS), default=None,
+                        help="class names to accept for --label (default: those in the run's "
+                             "metrics.json beside the model)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    parser.add_argument("--json", action="store_true", help="print what was written as JSON")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.count > MAX_COUNT:
+        parser.error(f"--count {args.count} is more than {MAX_COUNT}")
+    return args
+
+
+def _generate(argv: Sequence[str] | None) -> int:
+    args = parse_generate_args(argv)
+    output: Path = args.output
+    if output.suffix.lower() != ".png":
+        raise RecipeError(f"--output {output} is not a .png file",
+                          hint="give a file name ending in .png", exit_code=ExitStatus.USAGE)
+    if output.is_dir():
+        raise RecipeError(f"--output {output} is a directory",
+                          hint="give a file name ending in .png")
+    if not output.parent.is_dir():
+        raise RecipeError(f"--output directory {output.parent} does not exist",
+                          hint="create it first, or write the PNG elsewhere")
+    if output.exists() and not args.overwrite:
+        raise RecipeError(f"{output} already exists",
+                          hint="choose another --output, or add --overwrite")
+    generator, num_classes = load_generator(args.model)
+    names = class_names_for(args.model, num_classes, args.dataset)
+    label = parse_label(args.label, names)
+    images = cgan.generate(generator, label, args.count, seed=args.seed)
+    with RunDir(output.parent).atomic(output.name) as tmp:
+        cgan.write_png(tmp, cgan.tile(images, min(args.columns, args.count)))
+    result = {"output": str(output), "label": label, "class_name": names[label],
+              "count": args.count, "image_shape": list(images.shape[1:]), "seed": args.seed}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"wrote {output} ({args.count} x {names[label]})", file=sys.stderr)
+    return 0
+
+
+def generate_main(argv: Sequence[str] | None = None) -> int:
+    """`advisor generate conditional-gan --model PATH --label L --count N --output FILE.png`."""
+    return common.run_cli(_generate, argv)

@@ -17,14 +17,14 @@ this file, or in the project's datasets/ folder), or on the Jena climate record:
 
 Or from your own code:
 
-    series = load_data("my.csv", target="load", time_col="time")
-    config = Config(window=48, horizon=1)
-    prepared = prepare(series, config)
-    model = build_model(prepared.window, prepared.num_features, config,
-                        **prepared.statistics())
+    config = Config(target="load", time_col="time", window=48, horizon=1)
+    prepared = prepare(load_data("my.csv", config), config)
+    model = build_model(prepared, config)
     train(model, prepared, config)
     print(evaluate(model, prepared))      # the model, persistence and seasonal naive
 
+For checkpoints and `--resume`, run directories, several GPUs and `advisor predict` on a
+finished run, run it through the runner: `python -m recipes.runner lstm-forecaster --help`.
 How it compares with the TensorFlow tutorial's LSTM, epoch for epoch: benchmarks/results.md.
 """
 
@@ -69,6 +69,18 @@ class Config:
     24 steps) and the season of the seasonal-naive baseline is a day or a week, whichever
     forecasts the training part better."""
 
+    target: str | None = field(default=None, metadata={
+        "help": "column to forecast (default: demand_mw for the sample, T (degC) for full, "
+                "the only numeric column of a CSV)"})
+    time_col: str | None = field(default=None, metadata={
+        "help": "column of timestamps (default: the sample's and Jena's own; none for a CSV, "
+                "whose rows are then taken in file order)"})
+    features: str | None = field(default=None, metadata={
+        "help": "more input columns beside the target (multivariate), as COL,COL, or 'all' "
+                "numeric ones (default: the target alone)", "metavar": "COL,COL|all"})
+    every: int | None = field(default=None, metadata={
+        "help": "keep every N-th row (default: 6 for full, i.e. hourly; else 1)",
+        "metavar": "N"})
     window: int | None = field(default=None, metadata={
         "help": "input steps (default: one day of observations, at least 24)"})
     horizon: int = field(default=1, metadata={
@@ -76,7 +88,8 @@ class Config:
     season: int | None = field(default=None, metadata={
         "help": "seasonal-naive lag in steps (default: a day or a week, whichever forecasts "
                 "the training part better)"})
-    cell: str = field(default="lstm", metadata={"help": "recurrent layer: lstm or gru"})
+    cell: str = field(default="lstm", metadata={"help": "recurrent layer",
+                                                "choices": CELLS})
     bidirectional: bool = field(default=False, metadata={
         "help": "read each window forwards and backwards"})
     units: int = field(default=32, metadata={"help": "size of the recurrent layer"})
@@ -90,13 +103,15 @@ class Config:
         "help": "share of the forecast targets that train, in time order"})
     val_fraction: float = field(default=0.15, metadata={
         "help": "share that validates (the rest tests)"})
-    max_train_windows: int | None = field(default=None, metadata={
-        "help": "train on the most recent N training windows only (quick runs)"})
+    max_windows: int | None = field(default=None, metadata={
+        "help": "train on the most recent N training windows only (quick runs)",
+        "metavar": "N"})
     seed: int | None = field(default=None, metadata={
         "help": "seed of the weights and the shuffle (default: not seeded)"})
-    # XLA made an epoch faster on a CPU too (benchmarks/results.md); it is not deterministic.
+    # XLA made an epoch faster on a CPU too (benchmarks/results.md), so the runner turns it
+    # on there as on a GPU; it is not deterministic.
     jit_compile: bool | str = field(default="auto", metadata={
-        "help": "XLA-compile the training step"})
+        "help": "XLA-compile the training step", "on_cpu": True})
 
 
 """
@@ -119,6 +134,8 @@ JENA_COLUMNS = ["Date Time", "p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", 
                 "rho (g/m**3)", "wv (m/s)", "max. wv (m/s)", "wd (deg)"]
 JENA_MIN_ROWS = 420_000
 JENA = ("Date Time", "T (degC)", "%d.%m.%Y %H:%M:%S")
+DATA_HELP = ("'sample' (half-hourly England & Wales electricity demand, shipped), 'full' "
+             "(Jena climate 2009-2016, downloaded once, forecast hourly) or a CSV PATH")
 
 
 @dataclass
@@ -220,12 +237,16 @@ def load_jena() -> pd.DataFrame:
     return frame
 
 
-def load_data(source: str = "sample", *, target: str | None = None,
-              time_col: str | None = None, features=None, every: int | None = None) -> Series:
+def load_data(source: str = "sample", config: Config | None = None) -> Series:
     """The shipped demand series, the Jena climate record (hourly) or a CSV.
 
-    `features` names the input columns besides the target (or "all" numeric ones); by
-    default the target alone is used."""
+    `config.features` names the input columns besides the target ("COL,COL", a list, or
+    "all" numeric ones); by default the target alone is used."""
+    config = config or Config()
+    target, time_col, every = config.target, config.time_col, config.every
+    features = config.features
+    if isinstance(features, str) and features != "all":
+        features = [c.strip() for c in features.split(",") if c.strip()]
     time_format = None
     if source == "sample":
         name, default_time, default_target, time_format = SAMPLE
@@ -368,7 +389,7 @@ class Prepared:
     season_steps: int
     bounds: dict  # split -> (first target row, last target row + 1)
     series: Series
-    max_train_windows: int | None = None
+    max_windows: int | None = None
 
     @property
     def num_features(self) -> int:
@@ -377,8 +398,8 @@ class Prepared:
     def rows(self, split: str) -> np.ndarray:
         """Row indices of the forecast targets in a split (the most recent N for training)."""
         start, stop = self.bounds[split]
-        if split == "train" and self.max_train_windows:
-            start = max(start, stop - self.max_train_windows)
+        if split == "train" and self.max_windows:
+            start = max(start, stop - self.max_windows)
         return np.arange(start, stop)
 
     def statistics(self) -> dict:
@@ -420,7 +441,7 @@ def prepare(series: Series, config: Config) -> Prepared:
             f"part reaches ({bounds['val'][0]} rows)",
             hint="choose a shorter --season, or give a longer series")
     return Prepared(values, target, window, horizon, lag, season, bounds, series,
-                    config.max_train_windows)
+                    config.max_windows)
 
 
 def _default_season(target, train_bounds, horizon, day, week, window) -> int:
@@ -485,15 +506,18 @@ and adds it back. Stock layers only (no Lambda), so the saved model loads with s
 """
 
 
-def build_model(window: int, num_features: int, config: Config | None = None, *,
-                mean=None, variance=None, change_scale: float = 1.0) -> keras.Model:
+def build_model(prepared: Prepared, config: Config | None = None) -> keras.Model:
+    """The compiled forecaster for `prepared`'s windows, with its training part's statistics."""
     config = config or Config()
+    window, num_features = prepared.window, prepared.num_features
+    statistics = prepared.statistics()
+    mean, variance = statistics["mean"], statistics["variance"]
+    change_scale = statistics["change_scale"]
     if config.cell not in CELLS:
         raise RecipeError(f"unknown cell {config.cell!r}", hint=f"choose one of {', '.join(CELLS)}")
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)  # the initial weights
-    mean = np.zeros(num_features) if mean is None else np.asarray(mean, dtype="float64")
-    variance = np.ones(num_features) if variance is None else np.asarray(variance, "float64")
+    mean, variance = np.asarray(mean, "float64"), np.asarray(variance, "float64")
 
     inputs = keras.Input(shape=(window, num_features), name="window")
     x = keras.layers.Normalization(mean=mean.tolist(), variance=variance.tolist())(inputs)
@@ -590,6 +614,12 @@ class EpochKey(keras.callbacks.Callback):
         self.epoch.assign(epoch)
 
 
+def run_callbacks(model: keras.Model, config: Config, output: Path, scratch: Path):
+    """What a run adds to training: the best epoch's weights kept in `scratch` too, so that
+    a resumed run still ends with them."""
+    return [KeepBest(config.patience, Path(scratch) / BEST_WEIGHTS)]
+
+
 def train(model: keras.Model, prepared: Prepared, config: Config, callbacks=(),
           verbose: int = 1) -> dict[str, list[float]]:
     """Fits on the training windows, watching the validation windows; returns the history.
@@ -599,7 +629,9 @@ def train(model: keras.Model, prepared: Prepared, config: Config, callbacks=(),
     key = EpochKey()
     train_ds = to_dataset(prepared, "train", config.batch_size, shuffle=True, seed=config.seed,
                           epoch=key.epoch)
-    val_ds = to_dataset(prepared, "val", 1024)
+    # Training-sized validation batches: under MirroredStrategy Keras builds its evaluation
+    # from the first batch, which must split evenly over the replicas.
+    val_ds = to_dataset(prepared, "val", config.batch_size)
     callbacks = [key, keras.callbacks.TerminateOnNaN(), *callbacks]
     if not any(isinstance(c, KeepBest) for c in callbacks):
         callbacks.append(KeepBest(config.patience))
@@ -741,6 +773,65 @@ def forecast_next(model: keras.Model, series: Series, horizon: int, step=None) -
 
 
 """
+## Forecast from recent history
+
+A finished run forecasts from a CSV of recent observations (`advisor predict RUN --data
+recent.csv`): model.keras holds the window length, the normalisation and the way back to
+the target's units; metrics.json names the columns, the time column, the time step and the
+horizon.
+"""
+
+# Runs written before metrics.json recorded their time column used the source's default.
+DEFAULT_TIME_COLUMNS = {"sample:taylor": SAMPLE[1], "full:jena-climate": JENA[0]}
+
+
+def duration(step) -> str:
+    """A time step in words: "30 min", "1 h", "7 days"."""
+    seconds = step.total_seconds()
+    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {'day' if unit == 'days' and count == 1 else unit}"
+    return str(step)
+
+
+def predict_file(model: keras.Model, metrics: dict, source) -> pd.DataFrame:
+    """The forecasts that follow the history in the CSV `source`, one row per step ahead
+    (with its time, when the run had a time column), for a run's model and metrics.json."""
+    window = int(model.input_shape[1])
+    horizon = int(metrics["horizon"])
+    columns = [str(c) for c in metrics["features"]]  # the target first
+    time_col = metrics.get("time_column", DEFAULT_TIME_COLUMNS.get(metrics.get("data")))
+    step = pd.Timedelta(metrics["step"]) if metrics.get("step") else None
+    frame = read_csv(source)
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    needed = ([time_col] if time_col else []) + columns
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise RecipeError(f"{source} has no column {missing[0]!r}",
+                          hint="give recent history with the columns the run was trained "
+                               f"on: {', '.join(needed)}")
+    if int(model.input_shape[2]) != len(columns):
+        raise RecipeError(f"the model reads {model.input_shape[2]} columns, metrics.json "
+                          f"names {len(columns)}",
+                          hint="the run directory is damaged; copy it again whole")
+    every = f", one row every {duration(step)}" if step is not None else ""
+    if len(frame) < window:
+        raise RecipeError(
+            f"{source} has {len(frame)} row(s) of history; the model needs at least {window} "
+            "(one window)", hint=f"give the last {window} or more observations{every}")
+    series = series_from_frame(frame[needed], target=columns[0], time_col=time_col,
+                               features=columns[1:], source=str(source))
+    for note in series.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if step is not None and series.step is not None and series.step != step:
+        raise RecipeError(f"{source} has one row every {duration(series.step)}; the model "
+                          f"was trained on one every {duration(step)}",
+                          hint=f"give the history at the model's step{every}")
+    return forecast_next(model, series, horizon, step)
+
+
+"""
 ## Run it
 """
 
@@ -784,12 +875,11 @@ def _main(argv) -> int:
     if args.epochs < 1:
         raise RecipeError(f"--epochs {args.epochs} is not a positive number",
                           hint="give --epochs 1 or more", exit_code=2)
-    series = load_data(args.data, target=args.target)
     # XLA is not deterministic: a seeded run goes without it.
-    config = Config(epochs=args.epochs, seed=args.seed,
+    config = Config(target=args.target, epochs=args.epochs, seed=args.seed,
                     jit_compile=False if args.seed is not None else "auto")
-    prepared = prepare(series, config)
-    model = build_model(prepared.window, prepared.num_features, config, **prepared.statistics())
+    prepared = prepare(load_data(args.data, config), config)
+    model = build_model(prepared, config)
     output = output_folder(args.output)
     history = train(model, prepared, config, verbose=2)
     metrics, files = report(model, prepared, history, config)

@@ -1,20 +1,22 @@
 """conditional-gan: both networks train, a short run on the sample writes a complete run,
 the conditional accuracy tells real images from noise, `generate` refuses bad input, a
-resumed run ends where an uninterrupted one does, and the recipe file runs alone."""
+resumed run ends where an uninterrupted one does, and the file refuses bad input on its
+own (tests/test_advisor_copy.py runs it alone, copied)."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from recipes import cli_bridge, common, data, engine, gan_quality, mnist_fnn
+from recipes import common, data, engine, gan_quality, mnist_fnn, runner
 from recipes import conditional_gan as cgan
-from recipes import conditional_gan_cli as cli
-from tests.conftest import ROOT
+
+
+def train_run(argv):
+    return runner.run("conditional-gan", argv)
+
+
+generate = gan_quality.generate_main
 
 
 def _png_shape(path):
@@ -43,7 +45,7 @@ def judge(sample, tmp_path_factory):
 @pytest.fixture(scope="module")
 def finished_run(judge, tmp_path_factory):
     out = tmp_path_factory.mktemp("cgan") / "run"
-    code = cli.main(["--output", str(out), "--epochs", "2", "--seed", "1", "--quiet",
+    code = train_run(["--output", str(out), "--epochs", "2", "--seed", "1", "--quiet",
                       "--classifier", str(judge), "--samples-per-class", "50"])
     assert code == 0
     return out
@@ -161,7 +163,7 @@ def test_a_classifier_of_other_data_is_refused(judge):
 
 def test_generate_command_draws_the_class_asked_for(finished_run, tmp_path, capsys):
     out = tmp_path / "sevens.png"
-    code = cli.main(["generate", "--model", str(finished_run / "generator.keras"),
+    code = generate(["--model", str(finished_run / "generator.keras"),
                       "--label", "7", "--count", "6", "--columns", "3", "--output", str(out),
                       "--json"])
     assert code == 0
@@ -214,7 +216,7 @@ def test_generate_bad_input_is_a_one_line_error(bad_models, tmp_path, capsys, mo
                                                 extra, message):
     out = tmp_path / ("out.txt" if "--output-is-not-png" in extra else "out.png")
     extra = [e for e in extra if e != "--output-is-not-png"]
-    code = cli.main(["generate", "--model", str(bad_models[model]), "--label", label,
+    code = generate(["--model", str(bad_models[model]), "--label", label,
                       "--output", str(out), *extra])
     err = capsys.readouterr().err
     assert code in (1, 2)
@@ -226,17 +228,17 @@ def test_generate_bad_input_is_a_one_line_error(bad_models, tmp_path, capsys, mo
 def test_generate_never_overwrites_without_asking(finished_run, tmp_path, capsys):
     out = tmp_path / "mine.png"
     out.write_bytes(b"precious")
-    argv = ["generate", "--model", str(finished_run / "generator.keras"), "--label", "2",
+    argv = ["--model", str(finished_run / "generator.keras"), "--label", "2",
             "--output", str(out)]
-    assert cli.main(argv) == 1 and "already exists" in capsys.readouterr().err
+    assert generate(argv) == 1 and "already exists" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
-    assert cli.main([*argv, "--overwrite"]) == 0 and _png_shape(out)
+    assert generate([*argv, "--overwrite"]) == 0 and _png_shape(out)
 
 
 def _fit(gan, x, y, config, run, callbacks=()):
-    return cli_bridge.fit(
-        lambda extra: cgan.train(gan, x, y, config, callbacks=extra, verbose=0), gan,
-        run=run, epochs=config.epochs, callbacks=callbacks, loss_keys=("d_loss", "g_loss"))
+    return engine.checkpointed(
+        lambda extra: cgan.train(gan, x, y, config, callbacks=extra, verbose=0),
+        run=run, epochs=config.epochs, callbacks=callbacks)
 
 
 def test_an_interrupted_run_resumes_to_the_same_weights_as_an_uninterrupted_one(sample,
@@ -288,35 +290,6 @@ def test_an_interrupted_run_resumes_to_the_same_weights_as_an_uninterrupted_one(
         np.testing.assert_array_equal(mine, theirs)
 
 
-def test_the_recipe_file_alone_trains_a_generator(tmp_path):
-    """Copied with its sample into an empty folder, out of reach of this project, the file
-    trains for an epoch of 20 steps: the discriminator tells real from generated images better than
-    chance, and the generator draws other images than it did untrained."""
-    import keras
-
-    shutil.copy(ROOT / "recipes" / "conditional_gan.py", tmp_path)
-    shutil.copy(ROOT / "datasets" / "mnist_sample.npz", tmp_path)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-I", "conditional_gan.py", "--epochs", "1",
-                           "--max-samples", "1280", "--seed", "0", "--output", "run"],
-                          cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert {"generator.keras", "samples.png", "samples-epoch-001.png", "metrics.json"} <= {
-        p.name for p in (tmp_path / "run").iterdir()}
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["steps"] == 1280 // 64
-    assert all(np.isfinite(list(metrics["final_losses"].values())))
-    assert metrics["discriminator"]["d_accuracy"] > 0.6  # chance: 0.5
-    trained = keras.saving.load_model(tmp_path / "run" / "generator.keras", safe_mode=True)
-    untrained = cgan.build_model((28, 28, 1), 10, cgan.Config(seed=0)).generator
-    noise = cgan.noise_for(20, 64, 0)
-    labels = np.arange(20).reshape(-1, 1) % 10
-    change = np.abs(cgan.generate_images(trained, labels, noise)
-                    - cgan.generate_images(untrained, labels, noise)).mean()
-    assert change > 0.1  # in [0, 1] pixel units
-
-
 @pytest.mark.parametrize("argv, message", [
     (["--epochs", "0"], "--epochs"),
     (["--classifier", "/no/such/classifier.keras"], "no such file"),
@@ -325,7 +298,7 @@ def test_the_recipe_file_alone_trains_a_generator(tmp_path):
 ])
 def test_bad_options_are_one_line_errors(argv, message, tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main([*argv, "--output", str(out), "--quiet"])
+    code = train_run([*argv, "--output", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code in (1, 2)
     assert err.startswith("error: ") and message in err.splitlines()[0]

@@ -17,7 +17,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from recipes import runner
-sys.exit(runner.main(["mnist-fnn", *sys.argv[1:]]))
+sys.exit(runner.main(sys.argv[1:]))
 """
 
 
@@ -30,7 +30,8 @@ def run_env(**extra):
 def train_on_two_cpu_devices(runs):
     """Trains mnist-fnn once per {output: options}, side by side; returns each one's metrics."""
     processes = {out: subprocess.Popen(
-        [sys.executable, "-c", MIRRORED, "--seed", "1", "--epochs", "3", "--max-samples",
+        [sys.executable, "-c", MIRRORED, "mnist-fnn", "--seed", "1", "--epochs", "3",
+         "--max-samples",
          "2000", "--quiet", "--output", str(out), *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=run_env())
         for out, options in runs.items()}
@@ -60,6 +61,29 @@ def test_mirrored_over_two_cpu_devices_learns_like_one_device(tmp_path):
                                                           rel=0.005)
     assert mirrored["test"]["accuracy"] == pytest.approx(single["test"]["accuracy"], abs=0.005)
     assert single["test"]["accuracy"] >= 0.8  # and both learned: chance is 0.1
+
+
+@pytest.mark.parametrize("name, options", [
+    ("conditional-gan", ["--epochs", "1", "--max-samples", "1280", "--classifier-epochs", "1",
+                         "--samples-per-class", "10"]),
+    ("lstm-forecaster", ["--epochs", "2", "--max-windows", "1000"]),
+])
+def test_the_gan_and_the_forecaster_train_mirrored_over_two_cpu_devices(name, options,
+                                                                       tmp_path):
+    """Through the runner, each batch split over two replicas (32 each)."""
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-c", MIRRORED, name, "--strategy", "mirrored",
+                           "--batch-size", "32", "--seed", "1", "--quiet", "--output",
+                           str(out), *options],
+                          capture_output=True, text=True, env=run_env(), timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["engine"]["replicas"] == 2 and metrics["batch_size"] == 64
+    test = metrics["test"]
+    if name == "conditional-gan":  # 20 steps: the discriminator tells real from generated
+        assert metrics["steps"] == 1280 // 64 and test["d_accuracy"] > 0.6  # chance: 0.5
+    else:
+        assert test["model"]["mae"] < test["persistence"]["mae"]
 
 
 def free_ports(n):

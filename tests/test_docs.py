@@ -63,7 +63,7 @@ def test_every_command_shown_parses(page, line, monkeypatch, capsys):
     elif words[0] == "python":
         module, args = importlib.import_module(words[2]), words[3:]
         entry = catalog_entry(words[2])
-        if entry and (entry.on_runner or entry.entry):  # a recipe file's own plain main
+        if entry and entry.on_runner:  # a recipe file's own plain main
             _options_of_the_plain_main(module, args, capsys)
             return
     else:

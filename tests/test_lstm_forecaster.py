@@ -1,20 +1,21 @@
 """lstm-forecaster beats persistence and seasonal naive on the shipped demand series, a
-resumed run ends where an uninterrupted one does, and the recipe file runs alone."""
+resumed run ends where an uninterrupted one does, and the file refuses bad input on its
+own (tests/test_advisor_copy.py runs it alone, copied)."""
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from recipes import lstm_forecaster
-from recipes import lstm_forecaster_cli as cli
+from recipes import lstm_forecaster, runner
 from tests.conftest import ROOT
+
+
+def train_run(argv):
+    return runner.run("lstm-forecaster", argv)
 
 # A quick run: the most recent 1,500 training windows, 5 epochs, a larger step size.
 QUICK = ["--epochs", "5", "--max-windows", "1500", "--batch-size", "32",
@@ -24,7 +25,7 @@ QUICK = ["--epochs", "5", "--max-windows", "1500", "--batch-size", "32",
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("lstm") / "run"
-    assert cli.main([*QUICK, "--output", str(out)]) == 0
+    assert train_run([*QUICK, "--output", str(out)]) == 0
     return out
 
 
@@ -135,8 +136,7 @@ def test_gru_bidirectional_and_multivariate_train_on_user_arrays():
                                     batch_size=32, seed=0)
     prepared = lstm_forecaster.prepare(series_of(frame, features="all"), config)
     assert prepared.num_features == 2
-    model = lstm_forecaster.build_model(prepared.window, prepared.num_features, config,
-                                        **prepared.statistics())
+    model = lstm_forecaster.build_model(prepared, config)
     assert any(type(layer).__name__ == "Bidirectional" for layer in model.layers)
     history = lstm_forecaster.train(model, prepared, config, verbose=0)
     assert len(history["loss"]) == 4 and "val_mae" in history
@@ -151,7 +151,7 @@ def test_gru_bidirectional_and_multivariate_train_on_user_arrays():
 def test_a_csv_with_several_columns_runs_multivariate(tmp_path, capsys):
     out = tmp_path / "run"
     csv = ROOT / "datasets" / "seattle_weather.csv"
-    code = cli.main(["--data", str(csv), "--time-col", "date", "--target",
+    code = train_run(["--data", str(csv), "--time-col", "date", "--target",
                                  "temp_max", "--features", "temp_min,wind", "--epochs", "1",
                                  "--max-windows", "200", "--quiet", "--json",
                                  "--output", str(out)])
@@ -194,7 +194,7 @@ def write(tmp_path, frame, name="series.csv"):
 ])
 def test_bad_input_is_a_one_line_error(make_argv, message, tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main([*make_argv(tmp_path), "--output", str(out)])
+    code = train_run([*make_argv(tmp_path), "--output", str(out)])
     err = capsys.readouterr().err
     assert code in (1, 2)
     assert err.startswith("error: ") and message in err.splitlines()[0], err
@@ -217,7 +217,7 @@ def test_full_data_offline_is_a_clean_error(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
     out = tmp_path / "run"
-    assert cli.main(["--data", "full", "--output", str(out)]) == 1
+    assert train_run(["--data", "full", "--output", str(out)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("error: could not download the Jena climate data")
     assert err[1].startswith("hint: use --data sample") and "Fashion" not in err[1]
@@ -245,7 +245,7 @@ def test_jena_archive_is_checked_and_read_hourly(tmp_path, monkeypatch):
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(path))
     monkeypatch.setattr(lstm_forecaster, "JENA_BYTES", path.stat().st_size)
     monkeypatch.setattr(lstm_forecaster, "JENA_MIN_ROWS", 600)
-    series = lstm_forecaster.load_data("full", features="all")
+    series = lstm_forecaster.load_data("full", lstm_forecaster.Config(features="all"))
     assert series.target == "T (degC)" and len(series.frame) == 100
     assert series.step == pd.Timedelta(hours=1)
     assert series.frame["wv (m/s)"].min() >= 0
@@ -321,14 +321,14 @@ def test_an_interrupted_run_resumes_to_the_same_model_as_an_uninterrupted_one(
 
     out = tmp_path / "run"
     monkeypatch.setattr(lstm_forecaster, "KeepBest", Interrupting)
-    assert cli.main([*QUICK, "--output", str(out)]) == 130
+    assert train_run([*QUICK, "--output", str(out)]) == 130
     saved = out / "checkpoint" / lstm_forecaster.BEST_WEIGHTS
     log = pd.read_csv(out / "training-log.csv")
     with np.load(saved) as best:
         assert int(best["epoch"]) == int(log["val_loss"].to_numpy().argmin())
     monkeypatch.undo()
 
-    assert cli.main(["--resume", str(out)]) == 0
+    assert train_run(["--resume", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     history = pd.read_csv(out / "history.csv")
     assert len(history) == metrics["epochs_run"] == 5
@@ -341,23 +341,6 @@ def test_an_interrupted_run_resumes_to_the_same_model_as_an_uninterrupted_one(
     for mine, theirs in zip(*(m.get_weights() for m in models), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert not (out / "checkpoint").exists()
-
-
-def test_the_recipe_file_alone_beats_persistence(tmp_path):
-    """Copied with its CSV into an empty folder, out of reach of this project, the file
-    trains two epochs and forecasts better than the last observed value."""
-    shutil.copy(ROOT / "recipes" / "lstm_forecaster.py", tmp_path)
-    shutil.copy(ROOT / "datasets" / "taylor.csv", tmp_path)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-I", "lstm_forecaster.py", "--epochs", "2",
-                           "--seed", "0", "--output", "run"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert {"model.keras", "forecast.png", "metrics.json"} <= {
-        p.name for p in (tmp_path / "run").iterdir()}
-    test = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
-    assert test["model"]["mae"] < 0.85 * test["persistence"]["mae"]
-    assert "model: MAE" in done.stdout
 
 
 @pytest.mark.parametrize("argv, message", [

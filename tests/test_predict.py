@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from recipes import catalog, conditional_gan, data, lstm_forecaster
-from recipes import lstm_forecaster_cli as forecaster_cli
 from recipes.common import RecipeError
 from recipes.runner import main as run_recipe
 from recipes.runner import predict_run
@@ -48,7 +47,7 @@ def conv_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lstm_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("predict-lstm") / "run"
-    assert forecaster_cli.main([*QUICK_SERIES, "--output", str(out)]) == 0
+    assert run_recipe(["lstm-forecaster", *QUICK_SERIES, "--output", str(out)]) == 0
     return out
 
 
@@ -234,3 +233,14 @@ def test_an_unfinished_run_or_another_recipes_run_is_refused(mnist_run, lstm_run
     shutil.copytree(mnist_run, copied)
     table = predict_run(catalog.get("mnist-fnn"), copied, str(tmp_path / "x.npz"))
     assert len(table) == 1 and table["label"].iloc[0] in [str(d) for d in range(10)]
+
+
+def test_predictions_are_written_in_their_shortest_decimal_form(capsys):
+    from advisor.predictions import write
+
+    frame = pd.DataFrame({"id": ["a", "b"],
+                          "probability_yes": np.array([0.1, 0.7], dtype="float32")})
+    write(frame, None, as_json=True, overwrite=False)
+    assert [row["probability_yes"] for row in json.loads(capsys.readouterr().out)] == [0.1, 0.7]
+    write(frame, None, as_json=False, overwrite=False)
+    assert capsys.readouterr().out.splitlines()[1:] == ["a,0.1", "b,0.7"]
