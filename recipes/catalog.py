@@ -159,7 +159,7 @@ RECIPES += (
                     "numbers, categories and missing values as they come",
         task="binary classification (big data)",
         data="a generated CSV with a known model (any size); or your CSV",
-        requires=(*TABULAR, "rich"),
+        requires=(*TABULAR[:4], "pyarrow", "rich", *TABULAR[4:]),
         shipped=("make_big_csv.py",),
     ),
 )

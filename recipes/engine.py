@@ -282,10 +282,13 @@ def checkpointed(train: Callable[[list], object], *, run: RunDir, epochs: int,
     log = run.file(TRAINING_LOG)
     stop = StopOnCtrlC()
     engine_callbacks = [
+        # The log's line comes before the checkpoint that claims the epoch: a kill between
+        # the two then leaves an epoch logged twice (read_log keeps the later line), never
+        # an epoch missing from the history.
+        keras.callbacks.CSVLogger(str(log), append=True),
         keras.callbacks.BackupAndRestore(str(run.file(CHECKPOINT_DIR)), double_checkpoint=True),
         SeedStates(run.file(CHECKPOINT_DIR)),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(str(log), append=True),
         stop,
         ResumeHistory(lambda: read_log(log), callbacks, epochs),
     ]

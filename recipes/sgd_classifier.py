@@ -1,6 +1,7 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "rich", "matplotlib"]
+# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "pyarrow", "rich",
+#                 "matplotlib"]
 # ///
 """
 Title: SGD classifier (big data)
@@ -13,13 +14,13 @@ Normalization -> Dense(1, sigmoid) as logistic-regression, trained with
 
 How the file is streamed:
 
-- The file is cut into blocks of about a megabyte at line ends (a seek per block, no
+- The file is cut into blocks of about 4 MB at line ends (a seek per block, no
   reading). Every tenth block is held out for the test metrics (or give --test-data FILE).
 - A tf.data pipeline maps over the blocks, several at once: read the block's bytes,
-  parse them (pandas' C parser by default, or TensorFlow's tf.io.decode_csv with
-  `--parser tensorflow`), check the labels, shuffle the rows, and cut them into
-  minibatches. The blocks come in a new random order each pass, so the minibatches mix
-  the whole file even when it is sorted.
+  parse them (Apache Arrow's CSV reader by default, on every core; pandas' C parser with
+  `--parser pandas`, TensorFlow's tf.io.decode_csv with `--parser tensorflow`), check
+  the labels, shuffle the rows, and cut them into minibatches. The blocks come in a new
+  random order each pass, so the minibatches mix the whole file even when it is sorted.
 - The columns' roles, the labels and the preprocessing (each number's median, mean and
   variance; each category's vocabulary) come from a sample of blocks spread over the file
   (--sample-rows).
@@ -96,8 +97,8 @@ class Config(family.Config):
     steps_per_execution: int = 64
     test_fraction: float = 0.1        # every 10th block, when there is no --test-data
     sample_rows: int = 100_000        # rows read for the normalisation statistics
-    block_bytes: int = 1 << 20        # the unit of reading, parsing and shuffling
-    parser: str = "pandas"            # or "tensorflow": see PARSERS
+    block_bytes: int = 4 << 20        # the unit of reading, parsing and shuffling
+    parser: str = "arrow"             # or "pandas", "tensorflow": see PARSERS
     rows: int = 200_000               # size of the generated sample
     seed: int | None = None
 
@@ -376,7 +377,7 @@ def read_bytes(path: str, start: int, length: int) -> bytes:
 
 def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = None,
                shuffle: bool = False, seed: int | None = None, counter=None,
-               bytes_counter=None, parser: str = "pandas"):
+               bytes_counter=None, parser: str = "arrow"):
     """A tf.data pipeline of ((numbers, strings), labels) over the blocks, parsed on every
     core: the packed inputs `packed_model` takes (see Layout for their columns).
 
@@ -390,6 +391,9 @@ def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = No
     load_block = PARSERS[parser](stream, layout)
     deterministic = seed is not None or not shuffle
 
+    # No Python control flow on tensors here: AutoGraph's conversion, tf.data's default,
+    # would only cost its time (about half a second) before the first block is read.
+    @tf.autograph.experimental.do_not_convert
     def parse(path, start, length):
         numbers, strings, y = load_block(path, start, length)
         x = (numbers, strings)
@@ -463,13 +467,13 @@ def is_number(text: str) -> bool:
 
 
 def read_block(path, start, length) -> bytes:
-    """One block's bytes (for tf.py_function: the arguments arrive as tensors).
+    """One block's bytes (for tf.numpy_function: the arguments arrive as NumPy values).
 
     TensorFlow has no op that reads a byte range: FixedLengthRecordDataset can, but it
     reaches an offset by reading everything before it, which makes a pass over a file
     quadratic in its size. A seek costs nothing, and the read lets go of Python's lock.
     """
-    return read_bytes(path.numpy().decode(), int(start), int(length))
+    return read_bytes(bytes(path).decode(), int(start), int(length))
 
 
 class BadBlock(ValueError):
@@ -477,21 +481,143 @@ class BadBlock(ValueError):
 
 
 def pandas_parser(stream: CsvStream, layout: Layout):
-    """Reads and parses a block with pandas' C parser, inside the pipeline (tf.py_function).
+    """Reads and parses a block with pandas' C parser, inside the pipeline.
 
-    The parser lets go of Python's lock for parts of its work, so the pipeline's parallel
-    calls can parse several blocks at once; per core it is about twice as fast as
-    tf.io.decode_csv (benchmarks/linear_family.py measures both). A file of numbers only
-    is parsed as one float32 array, the fastest way pandas has. Categories are read as
-    pandas categoricals (each distinct text once, as written; a third faster to parse than
-    Python strings) and leave as fixed-width bytes, looked up by their codes, which
-    TensorFlow copies in one go (Python strings it converts one by one, several times
-    slower than the parse itself); packed_model strips them, as columns.categories does.
+    A file of numbers only is parsed as one float32 array, the fastest way pandas has.
+    Categories are read as pandas categoricals (each distinct text once, as written; a
+    third faster to parse than Python strings) and leave as fixed-width bytes, looked up by
+    their codes, which TensorFlow copies in one go (Python strings it converts one by one,
+    several times slower than the parse itself); packed_model strips them, as
+    columns.categories does. pandas' parser holds Python's lock for most of its work, so
+    the pipeline's parallel calls parse about one block at a time.
     """
+    return in_pipeline(pandas_loader(layout), layout)
+
+
+def arrow_parser(stream: CsvStream, layout: Layout):
+    """Reads and parses a block with Apache Arrow's CSV reader (pyarrow), the default.
+
+    Arrow parses without Python's lock, so the pipeline's parallel calls parse blocks on
+    every core while the training step runs, and it needs less CPU per row than pandas
+    (benchmarks/results.md). It reads only the columns the model uses, numbers straight
+    to float32 and categories dictionary-encoded (each distinct text once, as for pandas).
+    It is strict where pandas is lenient (a number with spaces around it, a row with too
+    few fields): a block it rejects is parsed again by pandas_parser's code, which takes
+    what pandas takes and names the bad row of the file when there is one. Files with date
+    columns, or without pyarrow installed, are parsed by pandas.
+    """
+    pandas_load = pandas_loader(layout)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+    except ImportError:  # a copy of the recipe without pyarrow installed still runs
+        return in_pipeline(pandas_load, layout)
+    if any(layout.date_parts):
+        return in_pipeline(pandas_load, layout)
+    numeric_target = layout.numeric_labels
+    names = [str(i) for i in range(layout.n_columns)]
+    category = pa.dictionary(pa.int32(), pa.string())
+    types = {str(i): pa.float32() for i in layout.number_columns}
+    types.update({str(i): category for i in layout.string_columns})
+    types[str(layout.target)] = pa.float32() if numeric_target else category
+    convert = pacsv.ConvertOptions(
+        column_types=types, include_columns=list(types), null_values=NA_VALUES,
+        strings_can_be_null=True, quoted_strings_can_be_null=True)
+    labels = [float(v) for v in layout.labels] if numeric_target else layout.labels
+
+    def column(table, i: int, lookup=None) -> np.ndarray:
+        """Column `i` as an array: numbers as float32 (missing: NaN); categories through
+        `lookup`, which maps a chunk's distinct texts to an array with one more entry at
+        the end, for a missing cell."""
+        chunks = table.column(str(i)).chunks
+        if lookup is None:
+            parts = [c.to_numpy(zero_copy_only=False) for c in chunks]
+        else:
+            parts = []
+            for c in chunks:
+                values = lookup(c.dictionary.to_pylist())
+                parts.append(values[pc.fill_null(c.indices, len(values) - 1).to_numpy()])
+        return np.concatenate(parts) if parts else np.empty(0, np.float32)
+
+    def label_of(texts: list) -> np.ndarray:
+        """0 or 1 for a label, -1 for a missing one, -2 for an unknown one."""
+        return np.array([labels.index(t) if t in labels else
+                         labels.index(t.strip()) if t.strip() in labels else
+                         -2 if t.strip() else -1 for t in texts] + [-1])
+
+    def utf8(texts: list) -> np.ndarray:
+        return np.array([t.encode() for t in texts] + [b""], "S")
+
+    def load(raw: bytes):
+        try:
+            table = pacsv.read_csv(pa.py_buffer(raw), read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False,  # the pipeline parses blocks in parallel
+                block_size=len(raw) + 1), convert_options=convert)  # one chunk
+        except pa.ArrowInvalid:
+            return pandas_load(raw)
+        if numeric_target:
+            y = column(table, layout.target)
+            present = ~np.isnan(y)
+            positive = y == labels[1]
+            known_labels = np.isin(y[present], labels).all()
+        else:
+            y = column(table, layout.target, label_of)
+            present = y != -1
+            positive = y == 1
+            known_labels = (y != -2).all()
+        if not known_labels:
+            raise BadBlock("a label the sample did not show")
+        numbers = np.empty((len(y), len(layout.number_columns)), np.float32)
+        for k, i in enumerate(layout.number_columns):
+            numbers[:, k] = column(table, i)
+        strings = np.empty((len(y), 0), "S1")
+        if layout.string_columns:
+            strings = np.column_stack([column(table, i, utf8) for i in layout.string_columns])
+        positive = positive.astype(np.float32)[:, None]
+        if not present.all():  # rows without a target are skipped
+            numbers, strings, positive = numbers[present], strings[present], positive[present]
+        return numbers, strings, positive
+
+    return in_pipeline(load, layout)
+
+
+# pandas' default missing-value markers, so that both parsers read the same cells as empty.
+NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+             "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def in_pipeline(load, layout: Layout):
+    """`load`, from a block's bytes to its (numbers, strings, labels) arrays, as a step of
+    the tf.data pipeline (tf.numpy_function: the block's path and range arrive as NumPy
+    values; lighter than tf.py_function, which wraps them in eager tensors)."""
+    import pandas as pd
+    import tensorflow as tf
+
+    def load_range(path, start, length):
+        try:
+            return load(read_block(path, start, length))
+        except (ValueError, pd.errors.ParserError) as error:
+            if isinstance(error, BadBlock):
+                raise
+            raise BadBlock(str(error)) from None
+
+    def load_block(path, start, length):
+        numbers, strings, y = tf.numpy_function(load_range, [path, start, length],
+                                                [tf.float32, tf.string, tf.float32])
+        return (tf.ensure_shape(numbers, [None, len(layout.number_inputs)]),
+                tf.ensure_shape(strings, [None, len(layout.string_inputs)]),
+                tf.ensure_shape(y, [None, 1]))
+
+    return load_block
+
+
+def pandas_loader(layout: Layout):
+    """A block's bytes to its (numbers, strings, labels) arrays, with pandas (see
+    pandas_parser)."""
     import io
 
     import pandas as pd
-    import tensorflow as tf
 
     numeric_target = layout.numeric_labels
     labels = [float(v) for v in layout.labels] if numeric_target else layout.labels
@@ -524,14 +650,10 @@ def pandas_parser(stream: CsvStream, layout: Layout):
         return (table[:, layout.number_columns], np.empty((len(y), 0), "S1"),
                 (y == labels[1]).astype(np.float32)[:, None])
 
-    def load(path, start, length):
-        try:
-            raw = read_block(path, start, length)
-            if layout.all_numbers:
-                return load_numbers(raw)
-            table = table_of(raw)
-        except (ValueError, pd.errors.ParserError) as error:
-            raise BadBlock(str(error)) from None
+    def load(raw: bytes):
+        if layout.all_numbers:
+            return load_numbers(raw)
+        table = table_of(raw)
         if table.shape[1] != layout.n_columns:
             raise BadBlock("a row with the wrong number of fields")
         y = table[layout.target]
@@ -563,14 +685,7 @@ def pandas_parser(stream: CsvStream, layout: Layout):
         text = np.array([str(v).encode() for v in series.cat.categories] + [b""], "S")
         return text[series.cat.codes.to_numpy()]
 
-    def load_block(path, start, length):
-        numbers, strings, y = tf.py_function(load, [path, start, length],
-                                             [tf.float32, tf.string, tf.float32])
-        return (tf.ensure_shape(numbers, [None, len(layout.number_inputs)]),
-                tf.ensure_shape(strings, [None, len(layout.string_inputs)]),
-                tf.ensure_shape(y, [None, 1]))
-
-    return load_block
+    return load
 
 
 def tensorflow_parser(stream: CsvStream, layout: Layout):
@@ -592,7 +707,8 @@ def tensorflow_parser(stream: CsvStream, layout: Layout):
     labels = [float(v) for v in layout.labels] if numeric_target else layout.labels
 
     def load_block(path, start, length):
-        block = tf.ensure_shape(tf.py_function(read_block, [path, start, length], tf.string), [])
+        block = tf.ensure_shape(tf.numpy_function(read_block, [path, start, length],
+                                                  tf.string), [])
         lines = tf.strings.split(block, "\n")
         if stream.crlf:
             lines = tf.strings.strip(lines)
@@ -620,7 +736,8 @@ def tensorflow_parser(stream: CsvStream, layout: Layout):
     return load_block
 
 
-PARSERS = {"pandas": pandas_parser, "tensorflow": tensorflow_parser}
+PARSERS = {"arrow": arrow_parser, "pandas": pandas_parser,
+           "tensorflow": tensorflow_parser}
 
 
 def estimated_steps(stream: CsvStream, config: Config) -> int:
@@ -936,9 +1053,10 @@ def parse_args(argv: Sequence[str] | None):
                         default=defaults.block_bytes >> 10,
                         help="size of the blocks read, parsed and shuffled, in KiB")
     parser.add_argument("--parser", choices=list(PARSERS), default=defaults.parser,
-                        help="what parses the CSV text inside the tf.data pipeline: pandas' C "
-                             "parser (about twice as fast) or TensorFlow's tf.io.decode_csv "
-                             "(graph ops only)")
+                        help="what parses the CSV text inside the tf.data pipeline: Apache "
+                             "Arrow's CSV reader (pyarrow; parses blocks in parallel, falls back "
+                             "to pandas for dates and blocks it rejects), pandas' C parser, or "
+                             "TensorFlow's tf.io.decode_csv (graph ops only, the slowest)")
     engine.add_options(parser, jit_on_cpu=False)
     return engine.parse(parser, argv)
 

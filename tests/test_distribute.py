@@ -64,8 +64,9 @@ def test_mirrored_over_two_cpu_devices_learns_like_one_device(tmp_path):
 
 
 @pytest.mark.parametrize("name, options", [
-    ("conditional-gan", ["--epochs", "1", "--max-samples", "1280", "--classifier-epochs", "1",
-                         "--samples-per-class", "10"]),
+    pytest.param("conditional-gan", ["--epochs", "1", "--max-samples", "1280",
+                                     "--classifier-epochs", "1", "--samples-per-class", "10"],
+                 marks=pytest.mark.large),  # its custom train_step mirrored: a slow check
     ("lstm-forecaster", ["--epochs", "2", "--max-windows", "1000"]),
 ])
 def test_the_gan_and_the_forecaster_train_mirrored_over_two_cpu_devices(name, options,

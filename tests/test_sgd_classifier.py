@@ -330,3 +330,37 @@ def test_the_file_can_live_on_any_tf_io_gfile_filesystem(files, tmp_path):
     missing = tmp_path / "missing"
     assert sgd_classifier.main(["--data", "ram://bucket/none.csv", "--output", str(missing),
                                 "--quiet"]) == 1
+
+
+@pytest.mark.parametrize("awkward", ["gaps", "text in a number column", "crlf"])
+def test_arrow_and_pandas_parse_a_block_alike(mixed, tmp_path, awkward):
+    """The default parser (Arrow) must deliver what pandas does: empty cells and pandas'
+    missing-value markers, spaces around a category, quotes, rows without a label; and a
+    block Arrow rejects is read by pandas' code instead."""
+    folder, *_ = mixed
+    stream = sgd_classifier.load_data(str(folder / "train.csv"), "label",
+                                      config=sgd_classifier.Config(sample_rows=5000))
+    rows = pd.read_csv(folder / "test.csv", dtype=str, keep_default_na=False).head(300)
+    rows.loc[:20, "colour"] = "purple"
+    rows.loc[21:40, "region"] = " north "
+    rows.loc[41:50, "x1"] = ""
+    rows.loc[51:55, "x2"] = "NA"
+    rows.loc[56:60, "plan"] = "None"
+    rows.loc[61:65, "label"] = ""
+    rows.loc[66:70, "colour"] = '"red"'
+    if awkward == "text in a number column":
+        rows.loc[71:75, "x3"] = "n.a."
+    text = rows.to_csv(index=False, quoting=3, lineterminator="\r\n" if awkward == "crlf"
+                       else "\n")
+    (tmp_path / "rows.csv").write_text(text)
+    header = text.index("\n") + 1
+    block = sgd_classifier.Blocks([str(tmp_path / "rows.csv")], [header],
+                                  [len(text) - header])
+    (n1, s1), y1 = next(iter(sgd_classifier.to_dataset(stream, block, parser="arrow")))
+    (n2, s2), y2 = next(iter(sgd_classifier.to_dataset(stream, block, parser="pandas")))
+    assert n1.shape == n2.shape == (295, 20)
+    np.testing.assert_array_equal(n1.numpy(), n2.numpy())
+    assert np.isnan(n1.numpy()[41:56, :2]).any()
+    np.testing.assert_array_equal(np.char.strip(s1.numpy().astype(str)),
+                                  np.char.strip(s2.numpy().astype(str)))
+    np.testing.assert_array_equal(y1.numpy(), y2.numpy())
