@@ -508,7 +508,7 @@ def print_metrics(title: str, metrics: Mapping[str, Any], *, as_json: bool,
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=title, min_width=len(title) + 4)  # the title on one line, not wrapped
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in metrics.items():
