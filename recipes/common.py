@@ -154,13 +154,6 @@ def positive_float(text: str) -> float:
     return value
 
 
-def non_negative_float(text: str) -> float:
-    value = float(text) if _is_number(text) else None
-    if value is None or not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number of 0 or more, got {text!r}")
-    return value
-
-
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -178,6 +171,12 @@ def make_parser(name: str, description: str, *, data_help: str, epochs: int,
                         help="passes over the training data")
     parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                         help="examples per gradient step")
+    add_run_options(parser, name)
+    return parser
+
+
+def add_run_options(parser: argparse.ArgumentParser, name: str) -> None:
+    """--seed, --output, --json and --quiet: how every run is seeded, kept and shown."""
     parser.add_argument("--seed", type=int, default=None,
                         help="seed every random generator and make TensorFlow ops deterministic, "
                              "so that two runs give the same metrics (default: not seeded)")
@@ -187,7 +186,6 @@ def make_parser(name: str, description: str, *, data_help: str, epochs: int,
     parser.add_argument("--json", action="store_true",
                         help="print metrics.json on stdout instead of a table")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser
 
 
 def set_seed(seed: int | None) -> None:
@@ -363,17 +361,6 @@ def progress_to_stderr() -> Iterator[None]:
 # --------------------------------------------------------------------------
 # Metrics
 # --------------------------------------------------------------------------
-
-
-def classification_metrics(y_true, y_pred, num_classes: int) -> dict[str, Any]:
-    """Accuracy, macro precision/recall/F1 and the confusion matrix (rows: true class)."""
-    import numpy as np
-
-    y_true = np.asarray(y_true).astype(int).ravel()
-    y_pred = np.asarray(y_pred).astype(int).ravel()
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (y_true, y_pred), 1)
-    return {**classification_scores(matrix), "confusion_matrix": matrix.tolist()}
 
 
 def classification_scores(confusion_matrix) -> dict[str, float]:

@@ -57,10 +57,6 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def is_source_keyword(source: str) -> bool:
-    return source in ("sample", "full")
-
-
 # --------------------------------------------------------------------------
 # Images
 # --------------------------------------------------------------------------

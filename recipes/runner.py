@@ -188,15 +188,7 @@ def make_parser(info: catalog.RecipeInfo, recipe) -> common.Parser:
         parser.add_argument(flag, dest=field.name, type=convert, default=field.default,
                             choices=field.metadata.get("choices"),
                             metavar=field.metadata.get("metavar"), help=text)
-    parser.add_argument("--seed", type=int, default=None,
-                        help="seed every random generator and make TensorFlow ops deterministic, "
-                             "so that two runs give the same metrics (default: not seeded)")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="run directory for the model, metrics and plots "
-                             f"(default: runs/{info.name}-<timestamp>)")
-    parser.add_argument("--json", action="store_true",
-                        help="print metrics.json on stdout instead of a table")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    common.add_run_options(parser, info.name)
     add_options = _hook(run_steps(info), "add_options")
     if add_options is not None:
         add_options(parser)
