@@ -24,12 +24,33 @@ benchmarks/results.md.
 
 import argparse
 import math
+import os
+import re
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+# TensorFlow's C++ runtime prints notices as it starts (oneDNN, "Could not find cuda
+# drivers", a cuInit ERROR without a GPU) before its logging can be set, so they read as
+# failures: import it with stderr captured, then show every other line.
+NOTICE = re.compile(r"WARNING: All log messages before absl|[IW]\d{4} .*\.cc:\d+\]"
+                    r"|E\d{4} .*failed call to cuInit|To enable the following instructions")
+with tempfile.TemporaryFile("w+") as captured:
+    sys.stderr.flush()
+    stderr = os.dup(2)
+    os.dup2(captured.fileno(), 2)
+    try:
+        import keras
+        import tensorflow as tf
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(stderr, 2)
+        os.close(stderr)
+        captured.seek(0)
+        sys.stderr.writelines(line for line in captured if not NOTICE.match(line))
 
 NAME = "conv2d-classifier"
 # A mirrored digit is another digit (or none), so only these datasets are flipped.

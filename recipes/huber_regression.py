@@ -33,10 +33,10 @@ The test metrics include the Huber loss at the same delta. Through the runner:
 import sys
 from dataclasses import dataclass, field
 
+from recipes import linear_family as family  # isort: skip (first: it imports Keras quietly)
+
 import keras
 import numpy as np
-
-from recipes import linear_family as family
 
 NAME = "huber-regression"
 DATA = family.AUTO_MPG

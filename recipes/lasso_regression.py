@@ -33,10 +33,10 @@ Through the runner: `python -m recipes.runner lasso-regression --help`.
 import sys
 from dataclasses import dataclass, field
 
+from recipes import linear_family as family  # isort: skip (first: it imports Keras quietly)
+
 import keras
 import numpy as np
-
-from recipes import linear_family as family
 
 NAME = "lasso-regression"
 DATA = family.AUTO_MPG

@@ -65,14 +65,34 @@ loss's parameter. Every field with a `help` is a command-line option.
 import argparse
 import json
 import math
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-import keras
 import numpy as np
+
+# TensorFlow's C++ runtime prints notices as it starts (oneDNN, "Could not find cuda
+# drivers", a cuInit ERROR without a GPU) before its logging can be set, so they read as
+# failures: import it with stderr captured, then show every other line.
+NOTICE = re.compile(r"WARNING: All log messages before absl|[IW]\d{4} .*\.cc:\d+\]"
+                    r"|E\d{4} .*failed call to cuInit|To enable the following instructions")
+with tempfile.TemporaryFile("w+") as captured:
+    sys.stderr.flush()
+    stderr = os.dup(2)
+    os.dup2(captured.fileno(), 2)
+    try:
+        import keras
+        import tensorflow as tf
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(stderr, 2)
+        os.close(stderr)
+        captured.seek(0)
+        sys.stderr.writelines(line for line in captured if not NOTICE.match(line))
 
 from recipes import columns
 
@@ -805,7 +825,6 @@ def encode(model, x) -> np.ndarray:
 
 def batches(inputs: dict[str, np.ndarray], size: int = 8192):
     """Inputs as a tf.data pipeline: Keras' predict takes no NumPy arrays of strings."""
-    import tensorflow as tf
 
     return tf.data.Dataset.from_tensor_slices(inputs).batch(size)
 
@@ -874,7 +893,6 @@ def train(model, table: Table, config: Config, callbacks=(),
           verbose: int = 1) -> dict[str, list[float]]:
     """Full-batch (or `config.batch_size`) steps until the loss stops falling; the history.
     The annealing rule is added unless `callbacks` hold one (the runner's, on resume)."""
-    import tensorflow as tf
 
     x = model_inputs(as_frame(table.x_train), model.schema)
     y = np.asarray(table.y_fit).reshape(-1, 1)

@@ -31,9 +31,9 @@ Through the runner: `python -m recipes.runner logistic-regression --help`.
 import sys
 from dataclasses import dataclass, field
 
-import keras
+from recipes import linear_family as family  # isort: skip (first: it imports Keras quietly)
 
-from recipes import linear_family as family
+import keras
 
 NAME = "logistic-regression"
 DATA = family.BREAST_CANCER

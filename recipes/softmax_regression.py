@@ -28,10 +28,10 @@ Through the runner (`advisor predict RUN --data new.csv` labels new rows):
 import sys
 from dataclasses import dataclass, field
 
+from recipes import linear_family as family  # isort: skip (first: it imports Keras quietly)
+
 import keras
 import numpy as np
-
-from recipes import linear_family as family
 
 NAME = "softmax-regression"
 DATA = family.PENGUINS
