@@ -351,54 +351,18 @@ def task_of(rec) -> str:
 
 # Rows read at a time from a file larger than the sample: memory holds a chunk and the
 # sample, never the file.
-CHUNK_ROWS = 100_000
 
 
 def load(csv: Path, target: str, task: str, seed: int = 0):
     """The table (recipes.linear_family's reading: roles, missing targets dropped), and how
     many rows the file holds. A file of more than SAMPLE_ROWS rows is read in chunks, and
     only a seeded sample of SAMPLE_ROWS rows spread over all of it is kept."""
+    from advisor.profile import read_sample
     from recipes import linear_family as family
 
     spec = family.TableSpec(csv.name, str(csv), target, task, "")
-    frame, total = read_sample(csv, SAMPLE_ROWS, seed)
+    frame, total = read_sample(csv, SAMPLE_ROWS, seed)  # as the profile samples
     return family.whole_table(str(csv), spec, target, frame=frame), total
-
-
-def read_sample(csv: Path, size: int, seed: int, chunk_rows: int | None = None):
-    """(rows, how many the file holds): every row of a file of at most `size` rows; else
-    `size` rows drawn uniformly over the whole file, in file order, reading `chunk_rows`
-    at a time. Each row gets a seeded random key and the `size` smallest keys are kept, so
-    the sample is the same whatever the chunk size, and memory never holds more than a
-    chunk and the sample."""
-    import numpy as np
-    import pandas as pd
-
-    from recipes.data import read_csv
-
-    chunk_rows = chunk_rows or CHUNK_ROWS
-    read_csv(csv, what="--csv", nrows=1)  # every way the file is unreadable: one clear error
-    rng = np.random.default_rng(seed)
-    kept, keys, total = None, None, 0
-    try:
-        reader = pd.read_csv(csv, encoding="utf-8", chunksize=chunk_rows)
-        for chunk in reader:
-            chunk.index = pd.RangeIndex(total, total + len(chunk))
-            chunk_keys = rng.random(len(chunk))
-            total += len(chunk)
-            if kept is None:
-                kept, keys = chunk, chunk_keys
-            else:
-                kept, keys = pd.concat([kept, chunk]), np.concatenate([keys, chunk_keys])
-            if len(kept) > size:
-                best = np.argpartition(keys, size - 1)[:size]
-                kept, keys = kept.iloc[best], keys[best]
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
-        reason = " ".join(str(error).split())[:120]
-        raise RecipeError(f"{csv} is not a valid CSV ({reason})",
-                          hint="check the delimiter, quoting and encoding (UTF-8)") from None
-    kept = kept.sort_index()
-    return kept.reset_index(drop=True), total
 
 
 def prepare(csv: Path, target: str, rec, task: str, k: int, seed: int):

@@ -6,7 +6,8 @@ date, text, identifier, constant), the probable leaks, and whether the rows form
 events or a panel, are decided by recipes.columns, the module the tabular recipes read
 tables through, so the advisor and the recipes agree on the features. The thresholds of
 the advice live in rules.toml; those of the column roles in recipes/columns.py.
-A file too large to load comfortably is profiled from a sample of its first rows.
+A file too large to load comfortably is profiled from a seeded sample of rows spread over
+all of it (read in chunks), the sample `advisor compare` draws its rows from.
 """
 
 from __future__ import annotations
@@ -98,6 +99,48 @@ def missing_target_error(path: Path, target: str | None, columns: list[str]) -> 
                        hint=f"choose --target from: {shown}", exit_code=ExitStatus.USAGE)
 
 
+# Rows read at a time from a file larger than the sample: memory holds a chunk and the
+# sample, never the file.
+CHUNK_ROWS = 100_000
+
+
+def read_sample(csv: Path, size: int, seed: int = 0, chunk_rows: int | None = None):
+    """(rows, how many the file holds): every row of a file of at most `size` rows; else
+    `size` rows drawn uniformly over the whole file, in file order, reading `chunk_rows`
+    at a time. Each row gets a seeded random key and the `size` smallest keys are kept, so
+    the sample is the same whatever the chunk size, a smaller sample with the same seed is
+    part of a larger one (the profile's and `advisor compare`'s), and memory never holds
+    more than a chunk and the sample."""
+    import numpy as np
+    import pandas as pd
+
+    from recipes.data import read_csv
+
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    read_csv(csv, what="--csv", nrows=1)  # every way the file is unreadable: one clear error
+    rng = np.random.default_rng(seed)
+    kept, keys, total = None, None, 0
+    try:
+        reader = pd.read_csv(csv, encoding="utf-8", chunksize=chunk_rows)
+        for chunk in reader:
+            chunk.index = pd.RangeIndex(total, total + len(chunk))
+            chunk_keys = rng.random(len(chunk))
+            total += len(chunk)
+            if kept is None:
+                kept, keys = chunk, chunk_keys
+            else:
+                kept, keys = pd.concat([kept, chunk]), np.concatenate([keys, chunk_keys])
+            if len(kept) > size:
+                best = np.argpartition(keys, size - 1)[:size]
+                kept, keys = kept.iloc[best], keys[best]
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise RecipeError(f"{csv} is not a valid CSV ({reason})",
+                          hint="check the delimiter, quoting and encoding (UTF-8)") from None
+    kept = kept.sort_index()
+    return kept.reset_index(drop=True), total
+
+
 def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
                 memory: int | None = None) -> Profile:
     from recipes import columns
@@ -110,18 +153,23 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
     fits = memory is None or loaded <= memory
     too_big = size > thresholds["sample_above_bytes"] or not fits
     sample_rows = int(thresholds["sample_rows"])
-    frame = read_csv(path, what="--csv", nrows=sample_rows if too_big else None)
+    if too_big:  # the sample `advisor compare` draws its rows from, seed 0
+        header = [str(c).lstrip("\ufeff") for c in read_csv(path, what="--csv", nrows=1)]
+        if target not in header:  # said before the whole file is read
+            raise missing_target_error(path, target, header)
+        frame, rows = read_sample(path, sample_rows)
+    else:
+        frame = read_csv(path, what="--csv")
+        rows = len(frame)
     frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
     if target not in frame.columns:
         raise missing_target_error(path, target, list(frame.columns))
 
     profile = Profile(path=path, target=target)
-    sampled = too_big and len(frame) == sample_rows
-    rows = _estimate_rows(path, size, len(frame)) if sampled else len(frame)
-    shown_rows = f"about {rows:,} (estimated from the first {len(frame):,})" if sampled \
+    sampled = rows > len(frame)
+    shown_rows = f"{rows:,} (profiled from a sample of {len(frame):,})" if sampled \
         else f"{rows:,}"
-    profile.facts.update(bytes=size, sampled=sampled, rows=rows, rows_estimated=sampled,
-                         columns=len(frame.columns))
+    profile.facts.update(bytes=size, sampled=sampled, rows=rows, columns=len(frame.columns))
     profile.findings.append(("file", f"{path.name}, {human_bytes(size)}"))
     profile.findings.append(("rows", shown_rows))
 
@@ -327,8 +375,8 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
         profile.findings.append(("memory", memory_text))
         profile.answer("fits_in_memory", fits, memory_text)
     if sampled:
-        profile.notes.append(f"profiled the first {len(frame):,} rows of a "
-                             f"{human_bytes(size)} file, not the whole file")
+        profile.notes.append(f"profiled a random sample of {len(frame):,} rows spread over "
+                             f"all {rows:,} of a {human_bytes(size)} file")
     return profile
 
 
@@ -388,18 +436,3 @@ def outlier_share(values, thresholds) -> tuple[float, str]:
         far = int(np.sum(finite != np.median(finite)))
         method = "away from the value most rows share"
     return (far + infinite) / values.size, method
-
-
-def _estimate_rows(path: Path, size: int, rows_read: int) -> int:
-    """Rows in a file too large to read, from the bytes per row of its first rows."""
-    with open(path, "rb") as handle:
-        header = len(handle.readline())
-        used = 0
-        for _ in range(rows_read):
-            line = handle.readline()
-            if not line:
-                break
-            used += len(line)
-    if used == 0:
-        return rows_read
-    return max(rows_read, int((size - header) / (used / rows_read)))

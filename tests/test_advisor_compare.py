@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from advisor import compare
+from advisor import compare, profile
 from advisor.cli import app
 from recipes import linear_family
 
@@ -404,12 +404,12 @@ def test_a_large_file_is_read_in_chunks_and_sampled_over_all_of_it(tmp_path, mon
         return reader
 
     monkeypatch.setattr(pd, "read_csv", counting)
-    frame, total = compare.read_sample(path, 1_000, seed=0, chunk_rows=400)
+    frame, total = profile.read_sample(path, 1_000, seed=0, chunk_rows=400)
     assert total == rows and len(frame) == 1_000 and max(chunks) <= 400
     sampled = frame["row"].to_numpy()
     assert (np.diff(sampled) > 0).all()  # in file order, no row twice
     assert all(((sampled >= lo) & (sampled < lo + 1_000)).sum() > 250 for lo in (0, 1_000, 2_000))
-    again, _ = compare.read_sample(path, 1_000, seed=0, chunk_rows=700)
+    again, _ = profile.read_sample(path, 1_000, seed=0, chunk_rows=700)
     assert (again["row"].to_numpy() == sampled).all()  # whatever the chunk size
 
     monkeypatch.setattr(pd, "read_csv", read_csv)

@@ -269,9 +269,9 @@ def test_a_file_larger_than_memory_is_big_data(monkeypatch):
     assert out["rule"] == "Big Data" and out["recipe"] == "sgd-classifier"
     assert out["answers"]["fits_in_memory"] is False
     prof = out["profile"]
-    assert prof["sampled"] is True and prof["rows_estimated"] is True
-    assert 450 <= prof["rows"] <= 700  # estimated from the first 200 rows' bytes
-    assert any("profiled the first 200 rows" in note for note in out["notes"])
+    assert prof["sampled"] is True and prof["rows"] == 569  # counted while sampling
+    assert any("profiled a random sample of 200 rows spread over all 569" in note
+               for note in out["notes"])
 
 
 def test_a_large_file_is_profiled_from_a_sample(tmp_path, monkeypatch):
@@ -284,9 +284,34 @@ def test_a_large_file_is_profiled_from_a_sample(tmp_path, monkeypatch):
     monkeypatch.setitem(thresholds, "sample_rows", 1_000)
     out = as_json("--csv", path, "--target", "y")
     prof = out["profile"]
-    assert prof["sampled"] and prof["rows_estimated"]
-    assert 18_000 <= prof["rows"] <= 22_000
-    assert any("profiled the first 1,000 rows" in note for note in out["notes"])
+    assert prof["sampled"] and prof["rows"] == 20_000
+    assert any("profiled a random sample of 1,000 rows spread over all 20,000" in note
+               for note in out["notes"])
+
+
+def test_a_large_file_sorted_by_its_target_is_profiled_from_rows_spread_over_it(
+        tmp_path, monkeypatch):
+    """Its first rows hold one class only; a sample of the first rows would find nothing
+    to predict. The profile's sample holds the rows `advisor compare` scores on."""
+    from advisor import compare
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.normal(size=6_000), "z": rng.normal(size=6_000)})
+    frame["label"] = np.where(frame["x"] + rng.normal(size=6_000) > 0, "yes", "no")
+    frame = frame.sort_values("label").reset_index(drop=True)
+    frame["row"] = np.arange(len(frame))
+    path = tmp_path / "sorted.csv"
+    frame.to_csv(path, index=False)
+    thresholds = knowledge.load().thresholds
+    monkeypatch.setitem(thresholds, "sample_above_bytes", 10_000)
+    monkeypatch.setitem(thresholds, "sample_rows", 1_000)
+    out = as_json("--csv", path, "--target", "label")
+    assert out["rule"] == "Binary Classification" and out["profile"]["rows"] == 6_000
+    assert 0.4 < out["profile"]["class_shares"]["yes"] < 0.6
+    profiled, _ = profile.read_sample(path, 1_000)
+    scored, _ = profile.read_sample(path, 500)  # advisor compare's, smaller, same seed
+    assert set(scored["row"]) <= set(profiled["row"])
+    assert compare.load(path, "label", "binary")[1] == 6_000
 
 
 def test_a_number_with_few_whole_values_is_read_as_classes_with_a_note():
