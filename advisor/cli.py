@@ -16,6 +16,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -205,6 +206,22 @@ def run(
 # --------------------------------------------------------------------------------------
 
 
+# The answers recommend and compare both take as options, defined once.
+ClassesOption = Annotated[int, typer.Option(
+    min=2, help="how many categories, for predict-category", show_default=False)]
+OutliersOption = Annotated[bool, typer.Option(
+    "--outliers/--no-outliers", help="the value to predict has outliers", show_default=False)]
+FeatureSelectionOption = Annotated[bool, typer.Option(
+    "--feature-selection/--no-feature-selection",
+    help="the model should pick the features that matter", show_default=False)]
+FitsInMemoryOption = Annotated[bool, typer.Option(
+    "--fits-in-memory/--no-fits-in-memory", help="the whole data set fits in memory",
+    show_default=False)]
+TargetOption = Annotated[str, typer.Option(help="the CSV column to predict",
+                                           show_default=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+
+
 def build_recommendation(explicit: dict, csv: Path | None, target: str | None,
                          interactive: bool, answers_file: Path | None = None):
     """Options first, then saved answers, then what the CSV shows, then what follows; asks
@@ -257,26 +274,20 @@ def recommend(
                              show_default=False),
     features: int = typer.Option(None, min=1, help="how many feature columns",
                                  show_default=False),
-    classes: int = typer.Option(None, min=2, help="how many categories, for predict-category",
-                                show_default=False),
-    outliers: bool = typer.Option(None, "--outliers/--no-outliers",
-                                  help="the value to predict has outliers", show_default=False),
-    feature_selection: bool = typer.Option(
-        None, "--feature-selection/--no-feature-selection",
-        help="the model should pick the features that matter", show_default=False),
-    fits_in_memory: bool = typer.Option(
-        None, "--fits-in-memory/--no-fits-in-memory",
-        help="the whole data set fits in memory", show_default=False),
+    classes: ClassesOption = None,
+    outliers: OutliersOption = None,
+    feature_selection: FeatureSelectionOption = None,
+    fits_in_memory: FitsInMemoryOption = None,
     csv: Path = typer.Option(None, help="profile this CSV and answer from it",
                              show_default=False, dir_okay=True),
-    target: str = typer.Option(None, help="the CSV column to predict", show_default=False),
+    target: TargetOption = None,
     answers: Path = typer.Option(None, "--answers", metavar="FILE", show_default=False,
                                  help="replay answers saved with --save-answers"),
     save_answers: Path = typer.Option(None, "--save-answers", metavar="FILE",
                                       show_default=False,
                                       help="write the answers, and where each came from, to "
                                            "FILE (TOML) to replay with --answers"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    as_json: JsonOption = False,
     interactive: bool = typer.Option(
         None, "--interactive/--no-interactive",
         help="ask for missing answers  [default: when stdin is a terminal]",
@@ -343,14 +354,14 @@ def table(
 def compare(
     csv: Path = typer.Option(None, help="the CSV to check the recommendation on",
                              show_default=False),
-    target: str = typer.Option(None, help="the CSV column to predict", show_default=False),
+    target: TargetOption = None,
     budget: float = typer.Option(120.0, min=1, help="seconds to spend; models that would not "
                                  "finish in the time left are skipped and listed"),
     folds: int = typer.Option(5, min=2, max=20, help="cross-validation folds (tables of more "
                               "than 20,000 rows get one holdout split of a sample instead; "
                               "a series, expanding windows in time order)"),
     seed: int = typer.Option(0, help="seed of the folds and of the seeded models"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    as_json: JsonOption = False,
     output: Path = typer.Option(None, "--output", "-o", help="folder for compare.json, "
                                 "leaderboard.csv and scores.png, written as each model "
                                 "finishes  [default: runs/compare-<file>-<time>]",
@@ -360,16 +371,10 @@ def compare(
                                 "models", show_default=False),
     goal: Goal = typer.Option(None, help="what the model should do (overrides the profile)",
                               show_default=False),
-    classes: int = typer.Option(None, min=2, help="how many categories, for predict-category",
-                                show_default=False),
-    outliers: bool = typer.Option(None, "--outliers/--no-outliers",
-                                  help="the value to predict has outliers", show_default=False),
-    feature_selection: bool = typer.Option(
-        None, "--feature-selection/--no-feature-selection",
-        help="the model should pick the features that matter", show_default=False),
-    fits_in_memory: bool = typer.Option(
-        None, "--fits-in-memory/--no-fits-in-memory",
-        help="the whole data set fits in memory", show_default=False),
+    classes: ClassesOption = None,
+    outliers: OutliersOption = None,
+    feature_selection: FeatureSelectionOption = None,
+    fits_in_memory: FitsInMemoryOption = None,
 ) -> None:
     """Check the recommendation on your own table or series: a cross-validated leaderboard
     of the table's pick, its alternatives, a gradient-boosted tree and a trivial baseline
