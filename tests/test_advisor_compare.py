@@ -190,6 +190,41 @@ def test_a_small_budget_skips_what_would_not_fit_and_resume_runs_only_the_rest(
         assert board(second)[name]["fold_seconds"] == entry["fold_seconds"]
 
 
+def test_a_model_slower_than_its_prior_is_probed_on_a_share_of_rows_and_skipped_unfitted(
+        tmp_path, monkeypatch):
+    """A fold cannot be stopped midway: a model whose time grows with the square of the
+    rows, which its prior underrates, is timed on an eighth of the rows first and skipped
+    before a whole fold is fitted, instead of overrunning the budget."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3_000, 3))
+    csv = tmp_path / "wide.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2],
+                  "y": x @ [1.0, -2.0, 0.5] + rng.normal(size=3_000)}).to_csv(csv, index=False)
+    fit_estimator, sizes = compare._fit_estimator, []
+
+    def quadratic(path, table, x_train, *args):
+        if path.endswith("QuantileRegressor"):
+            sizes.append(len(x_train))
+            time.sleep(6e-6 * len(x_train) ** 2)  # a fold's 1,500 rows: 13.5 s; 200: 0.24 s
+        return fit_estimator(path, table, x_train, *args)
+
+    monkeypatch.setattr(compare, "_fit_estimator", quadratic)
+    prior = compare.Candidate.prior_seconds
+    monkeypatch.setattr(compare.Candidate, "prior_seconds", lambda self, rows, width: (
+        1.5 if self.name == "QuantileRegressor" else prior(self, rows, width)))
+    candidates = compare.candidates
+    monkeypatch.setattr(compare, "candidates", lambda *a: (
+        [c for c in candidates(*a)[0] if c.role == "baseline"
+         or c.name == "QuantileRegressor"], []))
+    started = time.monotonic()
+    data = compare_json("--csv", csv, "--target", "y", "--outliers", "--folds", 2,
+                        "--budget", 20, "--output", tmp_path / "out")
+    assert time.monotonic() - started < 20
+    assert sizes and max(sizes) < 1_500 // 2  # the probe only, never a whole fold
+    reason = {item["model"]: item["reason"] for item in data["skipped"]}["QuantileRegressor"]
+    assert f"estimated from a fit on 1/{compare.PROBE_SHARE} of the rows" in reason
+
+
 def _recommendation(csv):
     from advisor.cli import build_recommendation
 
