@@ -23,9 +23,11 @@ benchmarks/results.md.
 """
 
 import argparse
+import hashlib
 import math
 import os
 import re
+import struct
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -99,6 +101,8 @@ def load_data(source="sample", config=None):
         except Exception as error:
             raise ValueError(f"could not download {config.dataset}: {error}",
                              "use --data sample, which works offline") from None
+        if config.dataset == "fashion-mnist":  # ... but not Fashion-MNIST's: we do
+            check_idx_sha256([x_train, y_train, x_test, y_test], FASHION_MNIST_SHA256)
     else:
         if source == "sample":
             if config.dataset == "cifar10":
@@ -114,6 +118,25 @@ def load_data(source="sample", config=None):
     # Images as (N, height, width, channels) bytes, labels as integers from 0.
     return ((x_train.reshape(*x_train.shape[:3], -1), y_train.reshape(-1).astype("int64")),
             (x_test.reshape(*x_test.shape[:3], -1), y_test.reshape(-1).astype("int64")))
+
+
+# The sha256 of Fashion-MNIST's four IDX files (train images, train labels, test images,
+# test labels), decompressed: what keras.datasets.fashion_mnist reads them into.
+FASHION_MNIST_SHA256 = [
+    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"]
+
+
+def check_idx_sha256(arrays, digests):
+    """Each array written back as its IDX file (a header of its rank and sizes, then its
+    bytes) must hash to its published sha256."""
+    for array, digest in zip(arrays, digests, strict=True):
+        header = struct.pack(f">I{array.ndim}I", 0x800 + array.ndim, *array.shape)
+        if hashlib.sha256(header + array.astype("uint8").tobytes()).hexdigest() != digest:
+            raise ValueError("the downloaded Fashion-MNIST fails its sha256 check",
+                             "delete ~/.keras/datasets/fashion-mnist and run again")
 
 
 def held_out(examples, config):

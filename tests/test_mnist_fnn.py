@@ -1,13 +1,18 @@
 """mnist-fnn trains for real on the shipped MNIST sample and writes a complete run through
 the runner; the recipe file alone trains on the user's arrays."""
 
+import gzip
+import hashlib
 import json
 import runpy
+from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
-from recipes import mnist_fnn, runner
+from recipes import conv2d_classifier, data, mnist_fnn, runner
+from tests.test_data import write_idx
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +106,48 @@ def test_bad_options_are_one_line_errors(argv, message, tmp_path, capsys):
     assert err.startswith("error: ") and message in err.splitlines()[0]
     assert err.splitlines()[1].startswith("hint: ") and "Traceback" not in err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------------------
+# --data full: keras.datasets checks no sha256 of Fashion-MNIST, the recipes do
+# --------------------------------------------------------------------------------------
+
+FASHION_IDX = [Path("/usr/share/datasets/fashion-mnist") / f"{name}.gz" for name in (
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte")]
+
+
+@pytest.mark.parametrize("recipe", [mnist_fnn, conv2d_classifier], ids=["fnn", "conv2d"])
+def test_the_idx_check_hashes_what_an_idx_file_holds_and_refuses_a_changed_image(
+        recipe, tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = [rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+              rng.integers(0, 10, 5, dtype=np.uint8)]
+    digests = []
+    for index, array in enumerate(arrays):
+        write_idx(tmp_path / f"{index}.idx.gz", array)  # what a real IDX file holds
+        digests.append(hashlib.sha256(gzip.open(tmp_path / f"{index}.idx.gz").read()).hexdigest())
+    recipe.check_idx_sha256([arrays[0], arrays[1].astype("int64")], digests)
+    arrays[0][0, 0, 0] ^= 1
+    with pytest.raises(ValueError, match="fails its sha256 check"):
+        recipe.check_idx_sha256(arrays, digests)
+
+
+def test_full_fashion_mnist_from_keras_datasets_is_checked(monkeypatch):
+    """keras.datasets' arrays pass when they are Fashion-MNIST (Debian's copy of the IDX
+    files, where installed) and are refused, as one error and hint, when one label differs."""
+    if all(path.is_file() for path in FASHION_IDX):
+        arrays = [data.read_idx(path) for path in FASHION_IDX]
+    else:
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    served = ((arrays[0], arrays[1]), (arrays[2], arrays[3]))
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: served)
+    config = mnist_fnn.Config(dataset="fashion-mnist", max_samples=10)
+    (x_train, _), (x_test, _) = mnist_fnn.load_data("full", config)
+    assert x_train.shape == (10, 28, 28, 1) and x_test.shape == (10_000, 28, 28, 1)
+    changed = arrays[3].copy()
+    changed[0] = (changed[0] + 1) % 10
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data",
+                        lambda: ((arrays[0], arrays[1]), (arrays[2], changed)))
+    with pytest.raises(ValueError, match="fails its sha256 check"):
+        mnist_fnn.load_data("full", config)
