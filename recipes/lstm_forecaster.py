@@ -101,8 +101,8 @@ class Config:
         "help": "train on the most recent N training windows only (quick runs)",
         "metavar": "N"})
     seed: int | None = None  # of the weights and the shuffle
-    # XLA made an epoch faster on a CPU too, so the runner turns it on there as on a GPU
-    # (but not with --seed: XLA is not deterministic).
+    # XLA made an epoch faster on a CPU too (benchmarks/results.md), so the runner turns it
+    # on there as on a GPU, but not with --seed: XLA is not deterministic.
     jit_compile: bool | str = field(default="auto", metadata={"on_cpu": True})
 
 
