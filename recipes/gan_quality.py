@@ -377,7 +377,7 @@ def parse_generate_args(argv: Sequence[str] | None):
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the noise, for the same images every time (default: "
                              "new ones each call)")
-    parser.add_argument("--dataset", choices=list(cgan.DATASETS), default=None,
+    parser.add_argument("--dataset", choices=list(cgan.CLASS_NAMES), default=None,
                         help="class names to accept for --label (default: those in the run's "
                              "metrics.json beside the model)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
@@ -389,6 +389,8 @@ def parse_generate_args(argv: Sequence[str] | None):
 
 
 def _generate(argv: Sequence[str] | None) -> int:
+    import keras
+
     args = parse_generate_args(argv)
     output: Path = args.output
     if output.suffix.lower() != ".png":
@@ -408,7 +410,7 @@ def _generate(argv: Sequence[str] | None) -> int:
     label = parse_label(args.label, names)
     images = cgan.generate(generator, label, args.count, seed=args.seed)
     with RunDir(output.parent).atomic(output.name) as tmp:
-        cgan.write_png(tmp, cgan.tile(images, min(args.columns, args.count)))
+        keras.utils.save_img(tmp, cgan.tile(images, min(args.columns, args.count)), scale=False)
     result = {"output": str(output), "label": label, "class_name": names[label],
               "count": args.count, "image_shape": list(images.shape[1:]), "seed": args.seed}
     if args.json:

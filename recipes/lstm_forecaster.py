@@ -8,12 +8,12 @@ Description: A recurrent network (LSTM or GRU, optionally bidirectional) reads a
 past observations and forecasts one value some steps ahead; it is scored on a later,
 untouched stretch of the series beside two naive forecasts that any model must beat.
 
-Run it on the shipped half-hourly electricity demand of England & Wales (taylor.csv beside
-this file, or in the project's datasets/ folder), or on the Jena climate record:
+Run it on the shipped half-hourly electricity demand of England & Wales, on the Jena
+climate record, or on any CSV with a numeric column:
 
     python lstm_forecaster.py --epochs 20 --output lstm-run
     python lstm_forecaster.py --data full                      # Jena climate, hourly
-    python lstm_forecaster.py --data my.csv --target load      # any CSV with a numeric column
+    python lstm_forecaster.py --data my.csv --target load
 
 Or from your own code:
 
@@ -25,7 +25,7 @@ Or from your own code:
 
 For checkpoints and `--resume`, run directories, several GPUs and `advisor predict` on a
 finished run, run it through the runner: `python -m recipes.runner lstm-forecaster --help`.
-How it compares with the TensorFlow tutorial's LSTM, epoch for epoch: benchmarks/results.md.
+How it compares with the TensorFlow tutorial's LSTM: benchmarks/results.md.
 """
 
 """
@@ -33,6 +33,7 @@ How it compares with the TensorFlow tutorial's LSTM, epoch for epoch: benchmarks
 """
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -68,7 +69,6 @@ with tempfile.TemporaryFile("w+") as captured:
         sys.stderr.writelines(line for line in captured if not NOTICE.match(line))
 
 NAME = "lstm-forecaster"
-CELLS = ("lstm", "gru")
 MIN_WINDOW = 24
 
 
@@ -82,10 +82,6 @@ class RecipeError(Exception):
 
 @dataclass
 class Config:
-    """The hyperparameters. Left at None, the window is one day of observations (at least
-    24 steps) and the season of the seasonal-naive baseline is a day or a week, whichever
-    forecasts the training part better."""
-
     target: str | None = field(default=None, metadata={
         "help": "column to forecast (default: demand_mw for the sample, T (degC) for full, "
                 "the only numeric column of a CSV)"})
@@ -99,14 +95,14 @@ class Config:
         "help": "keep every N-th row (default: 6 for full, i.e. hourly; else 1)",
         "metavar": "N"})
     window: int | None = field(default=None, metadata={
-        "help": "input steps (default: one day of observations, at least 24)"})
+        "help": f"input steps (default: one day of observations, at least {MIN_WINDOW})"})
     horizon: int = field(default=1, metadata={
         "help": "forecast this many steps after the last input"})
     season: int | None = field(default=None, metadata={
         "help": "seasonal-naive lag in steps (default: a day or a week, whichever forecasts "
                 "the training part better)"})
     cell: str = field(default="lstm", metadata={"help": "recurrent layer",
-                                                "choices": CELLS})
+                                                "choices": ("lstm", "gru")})
     bidirectional: bool = field(default=False, metadata={
         "help": "read each window forwards and backwards"})
     units: int = field(default=32, metadata={"help": "size of the recurrent layer"})
@@ -123,12 +119,10 @@ class Config:
     max_windows: int | None = field(default=None, metadata={
         "help": "train on the most recent N training windows only (quick runs)",
         "metavar": "N"})
-    seed: int | None = field(default=None, metadata={
-        "help": "seed of the weights and the shuffle (default: not seeded)"})
+    seed: int | None = None  # of the weights and the shuffle
     # XLA made an epoch faster on a CPU too (benchmarks/results.md), so the runner turns it
-    # on there as on a GPU; it is not deterministic.
-    jit_compile: bool | str = field(default="auto", metadata={
-        "help": "XLA-compile the training step", "on_cpu": True})
+    # on there as on a GPU, but not with --seed: XLA is not deterministic.
+    jit_compile: bool | str = field(default="auto", metadata={"on_cpu": True})
 
 
 """
@@ -141,18 +135,18 @@ No sha256 of that archive is published, so the download is checked against its p
 size and its CSV's columns and length instead.
 """
 
-SAMPLE = ("taylor.csv", "timestamp", "demand_mw", "%Y-%m-%d %H:%M:%S")
+DATA_HELP = ("'sample' (half-hourly England & Wales electricity demand, shipped), 'full' "
+             "(Jena climate 2009-2016, downloaded once, forecast hourly) or a CSV PATH")
+# --data: (name, time column, target, time format)
+SOURCES = {"sample": ("sample:taylor", "timestamp", "demand_mw", "%Y-%m-%d %H:%M:%S"),
+           "full": ("full:jena-climate", "Date Time", "T (degC)", "%d.%m.%Y %H:%M:%S")}
 JENA_ORIGIN = ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
                "jena_climate_2009_2016.csv.zip")
-JENA_BYTES = 13_568_290
+JENA_BYTES, JENA_MIN_ROWS = 13_568_290, 420_000
 JENA_CSV = "jena_climate_2009_2016.csv"
 JENA_COLUMNS = ["Date Time", "p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", "rh (%)",
                 "VPmax (mbar)", "VPact (mbar)", "VPdef (mbar)", "sh (g/kg)", "H2OC (mmol/mol)",
                 "rho (g/m**3)", "wv (m/s)", "max. wv (m/s)", "wd (deg)"]
-JENA_MIN_ROWS = 420_000
-JENA = ("Date Time", "T (degC)", "%d.%m.%Y %H:%M:%S")
-DATA_HELP = ("'sample' (half-hourly England & Wales electricity demand, shipped), 'full' "
-             "(Jena climate 2009-2016, downloaded once, forecast hourly) or a CSV PATH")
 
 
 @dataclass
@@ -167,41 +161,18 @@ class Series:
     time_col: str | None = None
 
     @property
-    def columns(self) -> list[str]:
-        return list(self.frame.columns)
-
-    @property
     def step(self):
         """The typical spacing of the observations (a pandas.Timedelta), or None."""
         if self.times is None or len(self.times) < 2:
             return None
         return (self.times[1:] - self.times[:-1]).median()
 
-    def every(self, n: int) -> "Series":
-        """Keeps every n-th observation (hourly from 10-minute data with n=6)."""
-        if n == 1:
-            return self
-        times = None if self.times is None else self.times[::n]
-        return Series(self.frame.iloc[::n].reset_index(drop=True), self.target, self.source,
-                      times, list(self.notes), self.time_col)
 
-
-def find_file(name: str) -> Path:
-    """A shipped data file: beside this file, or in the project's datasets/ folder."""
-    here = Path(__file__).resolve().parent
-    # An installed keras-recipes keeps its samples in recipes/_datasets.
-    for folder in (here, here / "datasets", here.parent / "datasets", here / "_datasets"):
-        if (folder / name).is_file():
-            return folder / name
-    raise RecipeError(f"the shipped sample {name} is missing",
-                      hint=f"put {name} beside {Path(__file__).name}, or give --data a CSV")
-
-
-def read_csv(path, what: str = "--data") -> pd.DataFrame:
+def read_csv(path) -> pd.DataFrame:
     """A user's CSV; every way it can be unreadable is one clear error."""
     path = Path(path)
     if not path.is_file():
-        raise RecipeError(f"{what} {path}: no such file", hint="check the path")
+        raise RecipeError(f"--data {path}: no such file", hint="check the path")
     try:
         frame = pd.read_csv(path, encoding="utf-8")
     except UnicodeDecodeError:
@@ -211,8 +182,7 @@ def read_csv(path, what: str = "--data") -> pd.DataFrame:
         raise RecipeError(f"{path} is empty",
                           hint="give a CSV file with a header row and data") from None
     except (pd.errors.ParserError, ValueError) as error:
-        reason = " ".join(str(error).split())[:120]
-        raise RecipeError(f"{path} is not a valid CSV ({reason})",
+        raise RecipeError(f"{path} is not a valid CSV ({' '.join(str(error).split())[:120]})",
                           hint="check the delimiter and quoting") from None
     if frame.empty:
         raise RecipeError(f"{path} has a header but no rows", hint="add data rows")
@@ -226,11 +196,11 @@ def load_jena() -> pd.DataFrame:
         path = Path(keras.utils.get_file(Path(JENA_ORIGIN).name, origin=JENA_ORIGIN,
                                          cache_subdir="datasets"))
     except Exception as error:  # no network, a proxy, a refused connection
-        reason = " ".join(str(error).split())[:100]
-        raise RecipeError(f"could not download the Jena climate data ({reason})",
-                          hint="use --data sample (shipped), or connect to the internet "
-                               "once: the download is cached") from None
-    problem = None
+        raise RecipeError(
+            f"could not download the Jena climate data ({' '.join(str(error).split())[:100]})",
+            hint="use --data sample (shipped), or connect to the internet once: the "
+                 "download is cached") from None
+    problem, frame = None, None
     if path.stat().st_size != JENA_BYTES:
         problem = f"it is {path.stat().st_size} bytes, not {JENA_BYTES}"
     else:
@@ -239,11 +209,10 @@ def load_jena() -> pd.DataFrame:
                 frame = pd.read_csv(handle)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
             problem = f"it cannot be read ({type(error).__name__})"
-        else:
-            if list(frame.columns) != JENA_COLUMNS:
-                problem = "its CSV has other columns than the Jena climate record"
-            elif len(frame) < JENA_MIN_ROWS:
-                problem = f"its CSV has {len(frame)} rows, fewer than {JENA_MIN_ROWS}"
+    if frame is not None and list(frame.columns) != JENA_COLUMNS:
+        problem = "its CSV has other columns than the Jena climate record"
+    elif frame is not None and len(frame) < JENA_MIN_ROWS:
+        problem = f"its CSV has {len(frame)} rows, fewer than {JENA_MIN_ROWS}"
     if problem:
         path.unlink(missing_ok=True)
         raise RecipeError(f"the downloaded Jena climate archive failed its check: {problem}",
@@ -254,31 +223,30 @@ def load_jena() -> pd.DataFrame:
     return frame
 
 
-def load_data(source: str = "sample", config: Config | None = None) -> Series:
-    """The shipped demand series, the Jena climate record (hourly) or a CSV.
-
-    `config.features` names the input columns besides the target ("COL,COL", a list, or
-    "all" numeric ones); by default the target alone is used."""
+def load_data(source="sample", config=None) -> Series:
+    """The shipped demand series, the Jena climate record (hourly) or a CSV, with the
+    columns `config` names ("COL,COL" or "all" numeric ones besides the target)."""
     config = config or Config()
-    target, time_col, every = config.target, config.time_col, config.every
     features = config.features
     if isinstance(features, str) and features != "all":
         features = [c.strip() for c in features.split(",") if c.strip()]
-    time_format = None
+    label, time_col, target, time_format = SOURCES.get(source, (str(source), None, None, None))
     if source == "sample":
-        name, default_time, default_target, time_format = SAMPLE
-        frame, label = read_csv(find_file(name)), "sample:taylor"
-    elif source == "full":
-        (default_time, default_target, time_format), frame = JENA, load_jena()
-        label = "full:jena-climate"
-    else:
-        frame, label, default_time, default_target = read_csv(source), str(source), None, None
-    series = series_from_frame(frame, target=target or default_target,
-                               time_col=time_col or default_time, features=features,
+        here = Path(__file__).resolve().parent
+        places = [here, here / "datasets", here.parent / "datasets", here / "_datasets"]
+        source = next((p / "taylor.csv" for p in places if (p / "taylor.csv").is_file()), None)
+        if source is None:
+            raise RecipeError("the shipped sample taylor.csv is missing",
+                              hint=f"put it beside {Path(__file__).name}, or give --data a CSV")
+    frame = load_jena() if source == "full" else read_csv(source)
+    series = series_from_frame(frame, target=config.target or target,
+                               time_col=config.time_col or time_col, features=features,
                                source=label, time_format=time_format)
-    if every is None:
-        every = 6 if source == "full" else 1  # Jena: 10-minute rows, forecast hourly
-    return series.every(every)
+    every = config.every or (6 if source == "full" else 1)  # Jena: 10-minute rows, hourly
+    if every == 1:
+        return series
+    return dataclasses.replace(series, frame=series.frame.iloc[::every].reset_index(drop=True),
+                              times=None if series.times is None else series.times[::every])
 
 
 def _columns_hint(frame) -> str:
@@ -286,29 +254,29 @@ def _columns_hint(frame) -> str:
     return names + ("" if len(frame.columns) <= 12 else f" and {len(frame.columns) - 12} more")
 
 
-def _times(frame, time_col: str, source: str, time_format: str | None):
+def _times(frame, time_col, source, time_format):
+    """The parsed timestamps of `time_col`, taken out of `frame`."""
     if time_col not in frame.columns:
         raise RecipeError(f"{source} has no column {time_col!r} for --time-col",
                           hint=f"its columns are {_columns_hint(frame)}; or leave "
                                "--time-col out to take the rows in file order")
     raw = frame.pop(time_col)
+    not_times = "give the column of timestamps with --time-col, or leave it out to take the " \
+                "rows in file order"
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_datetime64_any_dtype(raw):
         raise RecipeError(f"{source}: column {time_col!r} holds numbers, not dates/times",
-                          hint="give the column of timestamps with --time-col, or leave "
-                               "it out to take the rows in file order")
+                          hint=not_times)
     with warnings.catch_warnings():  # "could not infer format": each row parsed alone
         warnings.simplefilter("ignore", UserWarning)
         parsed = pd.to_datetime(raw, format=time_format, errors="coerce")
     if parsed.isna().any():
         row = int(parsed.isna().to_numpy().argmax())
         raise RecipeError(f"{source}: column {time_col!r} is not a date/time column "
-                          f"({raw.iloc[row]!r} in data row {row + 1})",
-                          hint="give the column of timestamps with --time-col, or leave "
-                               "it out to take the rows in file order")
+                          f"({raw.iloc[row]!r} in data row {row + 1})", hint=not_times)
     return parsed
 
 
-def _numeric(frame, name: str, source: str) -> pd.Series:
+def _numeric(frame, name, source) -> pd.Series:
     column = frame[name]
     values = pd.to_numeric(column, errors="coerce")
     bad = values.isna() & column.notna()
@@ -329,8 +297,7 @@ def _numeric(frame, name: str, source: str) -> pd.Series:
     return values.astype("float64")
 
 
-def series_from_frame(frame, *, target: str | None, time_col: str | None, features,
-                      source: str, time_format: str | None = None) -> Series:
+def series_from_frame(frame, *, target, time_col, features, source, time_format=None) -> Series:
     """Checks and orders a DataFrame into a Series; every problem is one RecipeError."""
     frame = frame.copy()
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
@@ -341,37 +308,28 @@ def series_from_frame(frame, *, target: str | None, time_col: str | None, featur
             order = np.argsort(parsed.to_numpy(), kind="stable")
             frame, parsed = frame.iloc[order], parsed.iloc[order]
             notes.append(f"rows were not in time order; sorted them by {time_col!r}")
-        times = pd.DatetimeIndex(parsed.to_numpy())
-        frame = frame.reset_index(drop=True)
+        frame, times = frame.reset_index(drop=True), pd.DatetimeIndex(parsed.to_numpy())
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     if target is None:
-        candidates = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-        if len(candidates) != 1:
+        if len(numeric) != 1:
             raise RecipeError(f"{source}: say which column to forecast",
                               hint=f"add --target NAME; the columns are {_columns_hint(frame)}")
-        target = candidates[0]
+        target = numeric[0]
     if target not in frame.columns:
         raise RecipeError(f"{source} has no column {target!r} for --target",
                           hint=f"its columns are {_columns_hint(frame)}")
-    if features is None:
-        names = [target]
-    elif isinstance(features, str) and features == "all":
-        names = [target] + [c for c in frame.columns
-                            if c != target and pd.api.types.is_numeric_dtype(frame[c])]
-        skipped = [c for c in frame.columns if c not in names]
+    if features == "all":
+        names = [target] + [c for c in numeric if c != target]
+        skipped = [repr(c) for c in frame.columns if c not in names]
         if skipped:
-            notes.append("--features all leaves out the non-numeric columns "
-                         + ", ".join(repr(c) for c in skipped))
+            notes.append(f"--features all leaves out the non-numeric columns {', '.join(skipped)}")
     else:
-        names = [target] + [c for c in features if c != target]
+        names = list(dict.fromkeys([target, *(features or [])]))
         missing = [c for c in names if c not in frame.columns]
         if missing:
             raise RecipeError(f"{source} has no column {missing[0]!r} for --features",
                               hint=f"its columns are {_columns_hint(frame)}")
-    if len(set(names)) != len(names):
-        raise RecipeError("--features names a column twice", hint="name each column once")
     values = pd.DataFrame({name: _numeric(frame, name, source) for name in names})
-    if len(values) < 2:
-        raise RecipeError(f"{source} has {len(values)} row", hint="give a longer series")
     return Series(values, target, source, times, notes, time_col)
 
 
@@ -385,13 +343,13 @@ older data: that is what a forecaster sees in use.
 """
 
 
-def steps_per(series: Series, period: str) -> int | None:
+def steps_per(series, period) -> int | None:
     """How many observations make a day or a week, when the timestamps say."""
     step = series.step
     if step is None or step.total_seconds() <= 0:
         return None
-    seconds = {"day": 86_400, "week": 7 * 86_400}[period] / step.total_seconds()
-    return int(round(seconds)) if abs(seconds - round(seconds)) < 1e-6 else None
+    steps = {"day": 86_400, "week": 7 * 86_400}[period] / step.total_seconds()
+    return int(round(steps)) if abs(steps - round(steps)) < 1e-6 else None
 
 
 @dataclass
@@ -402,7 +360,7 @@ class Prepared:
     target: np.ndarray  # (rows,) float64
     window: int
     horizon: int
-    season: int  # the seasonal-naive lag actually used (a whole number of seasons >= horizon)
+    season: int  # the seasonal-naive lag used: a whole number of seasons >= horizon
     season_steps: int
     bounds: dict  # split -> (first target row, last target row + 1)
     series: Series
@@ -412,7 +370,7 @@ class Prepared:
     def num_features(self) -> int:
         return self.values.shape[1]
 
-    def rows(self, split: str) -> np.ndarray:
+    def rows(self, split) -> np.ndarray:
         """Row indices of the forecast targets in a split (the most recent N for training)."""
         start, stop = self.bounds[split]
         if split == "train" and self.max_windows:
@@ -428,19 +386,16 @@ class Prepared:
                 "change_scale": float(change.std()) or 1.0}
 
 
-def prepare(series: Series, config: Config) -> Prepared:
+def prepare(series, config) -> Prepared:
     values = series.frame.to_numpy(dtype="float32")
     target = series.frame[series.target].to_numpy(dtype="float64")
-    rows = len(values)
+    rows, horizon = len(values), config.horizon
     day, week = steps_per(series, "day"), steps_per(series, "week")
     window = config.window or max(day or 0, MIN_WINDOW)
-    horizon = config.horizon
     first = window - 1 + horizon  # the first row that can be a forecast target
-    n_targets = rows - first
-    n_train = int(n_targets * config.train_fraction)
-    n_val = int(n_targets * config.val_fraction)
-    n_test = n_targets - n_train - n_val
-    if min(n_train, n_val, n_test) < 1 or n_train < 2:
+    n_train = int((rows - first) * config.train_fraction)
+    n_val = int((rows - first) * config.val_fraction)
+    if min(n_train - 1, n_val, rows - first - n_train - n_val) < 1:
         raise RecipeError(
             f"the series has {rows} rows: too short for a window of {window} and a horizon "
             f"of {horizon} with train, validation and test parts",
@@ -449,7 +404,7 @@ def prepare(series: Series, config: Config) -> Prepared:
     bounds = {"train": (first, first + n_train),
               "val": (first + n_train, first + n_train + n_val),
               "test": (first + n_train + n_val, rows)}
-    season = config.season or _default_season(target, bounds["train"], horizon, day, week,
+    season = config.season or _default_season(target, bounds["train"], horizon, (day, week),
                                                window)
     lag = season * math.ceil(horizon / season)  # never look at values not yet observed
     if lag > bounds["val"][0]:
@@ -461,11 +416,12 @@ def prepare(series: Series, config: Config) -> Prepared:
                     config.max_windows)
 
 
-def _default_season(target, train_bounds, horizon, day, week, window) -> int:
-    """A day or a week, whichever was the better seasonal-naive forecast in training."""
+def _default_season(target, train_bounds, horizon, seasons, window) -> int:
+    """A day or a week, whichever was the better seasonal-naive forecast in training;
+    without timestamps, the window length."""
     start, stop = train_bounds
-    best, best_mae = None, math.inf
-    for season in (day, week):
+    best, best_mae = window, math.inf
+    for season in seasons:
         if not season or season < 2:
             continue
         lag = season * math.ceil(horizon / season)
@@ -475,39 +431,32 @@ def _default_season(target, train_bounds, horizon, day, week, window) -> int:
         mae = float(np.mean(np.abs(target[rows] - target[rows - lag])))
         if mae < best_mae:
             best, best_mae = season, mae
-    return best or window  # without timestamps: the window length (set --season to change)
+    return best
 
 
-def to_dataset(prepared: Prepared, split: str, batch_size: int, shuffle: bool = False,
-               seed: int | None = None, epoch: tf.Variable | None = None) -> tf.data.Dataset:
-    """Windows of raw values and the value `horizon` steps after each, as tf.data.
-
-    Shuffled, the order of an epoch is a function of (seed, `epoch`) when `epoch` holds the
-    number of the epoch being trained: a resumed run sees the batches an uninterrupted run
-    would have seen. Without it tf.data reshuffles from where the process started."""
+def to_dataset(prepared, split, batch_size, seed=None, epoch=None) -> tf.data.Dataset:
+    """Windows of raw values and the value `horizon` steps after each. With `epoch`, a
+    variable holding the epoch's number, each epoch is shuffled in an order drawn from the
+    seed and that number alone, so a resumed run sees the batches an unbroken one would."""
     w, h = prepared.window, prepared.horizon
     values = tf.constant(prepared.values)
     targets = tf.constant(prepared.target.astype("float32"))
     starts = tf.constant(prepared.rows(split) - h - w + 1, tf.int64)
-    count = int(starts.shape[0])
     order = tf.data.Dataset.from_tensor_slices(starts)
-    if shuffle and epoch is not None:
-        seed = int(np.random.default_rng().integers(2**31)) if seed is None else seed
+    if epoch is not None:
+        seed = np.random.randint(2**31) if seed is None else seed
 
-        def permutation(_):
+        def shuffled(_):
             key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
             return tf.data.Dataset.from_tensor_slices(
                 tf.random.experimental.stateless_shuffle(starts, seed=key))
 
-        order = tf.data.Dataset.range(1).flat_map(permutation).apply(
-            tf.data.experimental.assert_cardinality(count))
-    elif shuffle:
-        order = order.shuffle(count, seed=seed)
+        order = tf.data.Dataset.range(1).flat_map(shuffled).apply(
+            tf.data.experimental.assert_cardinality(len(starts)))
     offsets = tf.range(w, dtype=tf.int64)
-    batches = order.batch(batch_size).map(
+    return order.batch(batch_size).map(
         lambda s: (tf.gather(values, s[:, None] + offsets), tf.gather(targets, s + w - 1 + h)),
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return batches.prefetch(tf.data.AUTOTUNE)
+        num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 """
@@ -523,29 +472,23 @@ and adds it back. Stock layers only (no Lambda), so the saved model loads with s
 """
 
 
-def build_model(prepared: Prepared, config: Config | None = None) -> keras.Model:
-    """The compiled forecaster for `prepared`'s windows, with its training part's statistics."""
+def build_model(prepared, config=None) -> keras.Model:
     config = config or Config()
     window, num_features = prepared.window, prepared.num_features
     statistics = prepared.statistics()
-    mean, variance = statistics["mean"], statistics["variance"]
-    change_scale = statistics["change_scale"]
-    if config.cell not in CELLS:
-        raise RecipeError(f"unknown cell {config.cell!r}", hint=f"choose one of {', '.join(CELLS)}")
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)  # the initial weights
-    mean, variance = np.asarray(mean, "float64"), np.asarray(variance, "float64")
-
     inputs = keras.Input(shape=(window, num_features), name="window")
-    x = keras.layers.Normalization(mean=mean.tolist(), variance=variance.tolist())(inputs)
-    cell = keras.layers.LSTM if config.cell == "lstm" else keras.layers.GRU
-    recurrent = cell(config.units, name=config.cell)
+    x = keras.layers.Normalization(mean=statistics["mean"].tolist(),
+                                   variance=statistics["variance"].tolist())(inputs)
+    recurrent = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[config.cell](
+        config.units, name=config.cell)
     if config.bidirectional:
         recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{config.cell}")
-    x = recurrent(x)
-    change = keras.layers.Dense(1, name="scaled_change")(x)
+    change = keras.layers.Dense(1, name="scaled_change")(recurrent(x))
     # float32 from here on: the level of the series needs every digit under mixed precision
-    change = keras.layers.Rescaling(change_scale, name="change", dtype="float32")(change)
+    change = keras.layers.Rescaling(statistics["change_scale"], name="change",
+                                    dtype="float32")(change)
     last = keras.layers.Cropping1D((window - 1, 0), name="last_step", dtype="float32")(inputs)
     last = keras.layers.Flatten(name="last_values", dtype="float32")(last)
     pick = keras.layers.Dense(1, use_bias=False, trainable=False, name="last_target",
@@ -564,27 +507,26 @@ def build_model(prepared: Prepared, config: Config | None = None) -> keras.Model
 """
 ## Train
 
-The validation loss jumps from epoch to epoch by a tenth or more on a series this short, so
-the model keeps the weights of its best validation epoch (the test part plays no part in
-that choice) and stops once `patience` epochs bring nothing better.
+The validation loss jumps from epoch to epoch on a series this short, so the model keeps
+the weights of its best validation epoch (the test part plays no part in that choice) and
+stops once `patience` epochs bring nothing better.
 """
 
 BEST_WEIGHTS = "best-weights.npz"
 
 
 class KeepBest(keras.callbacks.Callback):
-    """Keras' EarlyStopping(restore_best_weights=True) with a memory that outlives the
-    process: with a `store`, the best epoch's weights are also written there, and
-    `resume(history)` rebuilds the rest from the log of the epochs before an interruption.
-    Unlike EarlyStopping, the best weights are restored also when the epochs run out."""
+    """EarlyStopping(restore_best_weights=True), also restoring when the epochs run out,
+    with a memory that outlives the process: with a `store` the best weights are written
+    there too, and `resume(history)` rebuilds the rest from an interrupted run's log."""
 
-    def __init__(self, patience: int, store: Path | None = None):
+    def __init__(self, patience, store=None):
         super().__init__()
         self.patience, self.store = patience, store
         self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
 
-    def _judge(self, epoch: int, val_loss: float) -> bool:
-        """Updates the memory with one epoch's validation loss; True when it is the best."""
+    def _judge(self, epoch, val_loss) -> bool:
+        """Takes in one epoch's validation loss; True when it is the best so far."""
         if val_loss < self.best:
             self.best, self.best_epoch, self.wait = val_loss, epoch, 0
             return True
@@ -606,7 +548,6 @@ class KeepBest(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
     def resume(self, history):
-        """Replays the logged epochs of an interrupted run."""
         losses = history.get("val_loss", [])
         for epoch, loss in enumerate(losses):
             self._judge(epoch, loss)
@@ -620,40 +561,25 @@ class KeepBest(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class EpochKey(keras.callbacks.Callback):
-    """Holds the number of the epoch being trained, a resumed run's first included."""
-
-    def __init__(self):
-        super().__init__()
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch.assign(epoch)
-
-
-def run_callbacks(model: keras.Model, config: Config, output: Path, scratch: Path):
-    """What a run adds to training: the best epoch's weights kept in `scratch` too, so that
-    a resumed run still ends with them."""
+def run_callbacks(model, config, output, scratch):
+    """The best epoch's weights kept beside the checkpoint, so a resumed run ends with them."""
     return [KeepBest(config.patience, Path(scratch) / BEST_WEIGHTS)]
 
 
-def train(model: keras.Model, prepared: Prepared, config: Config, callbacks=(),
-          verbose: int = 1) -> dict[str, list[float]]:
-    """Fits on the training windows, watching the validation windows; returns the history.
-
-    The model ends with the weights of its best epoch on the validation windows. Give a
-    `KeepBest` among `callbacks` to keep its memory elsewhere; else one is made here."""
-    key = EpochKey()
-    train_ds = to_dataset(prepared, "train", config.batch_size, shuffle=True, seed=config.seed,
-                          epoch=key.epoch)
-    # Training-sized validation batches: under MirroredStrategy Keras builds its evaluation
-    # from the first batch, which must split evenly over the replicas.
-    val_ds = to_dataset(prepared, "val", config.batch_size)
-    callbacks = [key, keras.callbacks.TerminateOnNaN(), *callbacks]
+def train(model, prepared, config, callbacks=(), verbose="auto") -> dict[str, list[float]]:
+    """Fits on the training windows, ending with the weights of the best epoch on the
+    validation windows (a `KeepBest` among `callbacks` replaces the one made here)."""
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    count = keras.callbacks.LambdaCallback(on_epoch_begin=lambda n, logs=None: epoch.assign(n))
+    callbacks = [count, keras.callbacks.TerminateOnNaN(), *callbacks]
     if not any(isinstance(c, KeepBest) for c in callbacks):
         callbacks.append(KeepBest(config.patience))
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                        verbose=verbose, callbacks=callbacks, shuffle=False)  # shuffled above
+    # Training-sized validation batches: under MirroredStrategy Keras builds its evaluation
+    # from the first batch, which must split evenly over the replicas.
+    history = model.fit(to_dataset(prepared, "train", config.batch_size, config.seed, epoch),
+                        validation_data=to_dataset(prepared, "val", config.batch_size),
+                        epochs=config.epochs, verbose=verbose, callbacks=callbacks,
+                        shuffle=False)  # the pipeline shuffles
     return history.history
 
 
@@ -666,53 +592,47 @@ before the target; with a horizon longer than the season, whole seasons further 
 """
 
 
-def predict(model: keras.Model, prepared: Prepared, split: str = "test") -> np.ndarray:
+def predict(model, prepared, split="test") -> np.ndarray:
     return model.predict(to_dataset(prepared, split, 1024), verbose=0).reshape(-1)
 
 
-def baselines(prepared: Prepared, split: str = "test") -> dict[str, np.ndarray]:
+def baselines(prepared, split="test") -> dict[str, np.ndarray]:
     rows = prepared.rows(split)
     return {"persistence": prepared.target[rows - prepared.horizon],
             "seasonal_naive": prepared.target[rows - prepared.season]}
 
 
 def scores(actual, forecast) -> dict[str, float]:
-    actual = np.asarray(actual, dtype="float64").reshape(-1)
     error = np.asarray(forecast, dtype="float64").reshape(-1) - actual
     total = float(((actual - actual.mean()) ** 2).sum())
     return {"mae": float(np.abs(error).mean()), "rmse": float(np.sqrt((error ** 2).mean())),
             "r2": 1.0 - float((error ** 2).sum()) / total if total > 0 else float("nan")}
 
 
-def evaluate(model: keras.Model, prepared: Prepared, split: str = "test", *,
-             forecast: np.ndarray | None = None) -> dict:
+def evaluate(model, prepared, split="test", *, forecast=None) -> dict:
     """MAE, RMSE and R^2 of the model and of each baseline on one split's windows."""
     actual = prepared.target[prepared.rows(split)]
     forecast = predict(model, prepared, split) if forecast is None else forecast
     result = {"model": scores(actual, forecast)}
     for name, values in baselines(prepared, split).items():
         result[name] = scores(actual, values)
-    result["windows"] = int(len(actual))
-    return result
+    return {**result, "windows": int(len(actual))}
 
 
-def plot_forecast(prepared: Prepared, forecast: np.ndarray, split: str = "test",
-                  limit: int | None = None):
+def plot_forecast(prepared, forecast, split="test"):
     """The first stretch of the test part: actual values, the model and the baselines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = prepared.rows(split)
-    limit = limit or max(2 * prepared.season_steps, 4 * prepared.window, 96)
-    rows, forecast = rows[:limit], np.asarray(forecast)[:limit]
-    times = prepared.series.times
-    x = times[rows] if times is not None else rows
+    limit = max(2 * prepared.season_steps, 4 * prepared.window, 96)
+    rows = prepared.rows(split)[:limit]
+    x = rows if prepared.series.times is None else prepared.series.times[rows]
     naive = baselines(prepared, split)
     fig, ax = plt.subplots(figsize=(11, 3.8))
     ax.plot(x, prepared.target[rows], color="black", lw=1.4, label="actual")
-    ax.plot(x, forecast, color="tab:blue", lw=1.2, label="model")
+    ax.plot(x, forecast[:limit], color="tab:blue", lw=1.2, label="model")
     ax.plot(x, naive["seasonal_naive"][:limit], color="tab:orange", lw=1, ls="--",
             label=f"seasonal naive ({prepared.season_steps} steps)")
     ax.plot(x, naive["persistence"][:limit], color="tab:gray", lw=0.8, ls=":",
@@ -727,8 +647,7 @@ def plot_forecast(prepared: Prepared, forecast: np.ndarray, split: str = "test",
     return fig
 
 
-def report(model: keras.Model, prepared: Prepared, history: dict, config: Config
-           ) -> tuple[dict, dict]:
+def report(model, prepared, history, config) -> tuple[dict, dict]:
     """What a finished run keeps: (metrics, {file name: keras model or matplotlib figure})."""
     series, times = prepared.series, prepared.series.times
     forecast = predict(model, prepared, "test")
@@ -736,57 +655,25 @@ def report(model: keras.Model, prepared: Prepared, history: dict, config: Config
         "recipe": NAME,
         "data": series.source,
         "target": series.target,
-        "features": series.columns,
+        "features": list(series.frame.columns),
         "time_column": series.time_col,
-        "rows": int(len(prepared.values)),
-        "step": str(series.step) if series.step is not None else None,
+        "rows": len(prepared.values),
+        "step": None if series.step is None else str(series.step),
         "window": prepared.window,
         "horizon": prepared.horizon,
         "season": prepared.season_steps,
-        "splits": {name: {"windows": int(len(prepared.rows(name))),
-                          "from": str(times[lo]) if times is not None else int(lo),
-                          "to": str(times[hi - 1]) if times is not None else int(hi - 1)}
+        "splits": {name: {"windows": len(prepared.rows(name)),
+                          "from": int(lo) if times is None else str(times[lo]),
+                          "to": int(hi - 1) if times is None else str(times[hi - 1])}
                    for name, (lo, hi) in prepared.bounds.items()},
-        "cell": config.cell,
-        "bidirectional": config.bidirectional,
-        "units": config.units,
-        "epochs": config.epochs,
         "epochs_run": len(history.get("loss", [])),
         "best_epoch": int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss")
         else None,
-        "batch_size": config.batch_size,
-        "learning_rate": config.learning_rate,
-        "parameters": int(model.count_params()),
-        "seed": config.seed,
         "config": asdict(config),
         "validation": evaluate(model, prepared, "val"),
         "test": evaluate(model, prepared, "test", forecast=forecast),
     }
     return metrics, {"model.keras": model, "forecast.png": plot_forecast(prepared, forecast)}
-
-
-def forecast_next(model: keras.Model, series: Series, horizon: int, step=None) -> pd.DataFrame:
-    """The forecasts that follow the end of `series` (recent history, the model's columns):
-    the window ending at the last row forecasts `horizon` steps ahead, those ending one, two,
-    ... rows earlier the steps between, so the answer holds every step not yet observed up
-    to the horizon (as many as the history has windows for), with its time when the series
-    has times and `step` (a pandas.Timedelta) is known."""
-    window = int(model.input_shape[1])
-    values = series.frame.to_numpy(dtype="float32")
-    rows = len(values)
-    ends = range(max(window - 1, rows - horizon), rows)  # windows whose target is still ahead
-    windows = np.stack([values[end - window + 1:end + 1] for end in ends])
-    forecast = model.predict(windows, verbose=0).reshape(-1)
-    ahead = [end + horizon - (rows - 1) for end in ends]
-    table = {}
-    if series.times is not None and step is not None:
-        times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
-        stamps = series.times.append(times)
-        daily = bool((stamps == stamps.normalize()).all())  # dates without a time of day
-        table[series.time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
-    table["steps_ahead"] = ahead
-    table["forecast"] = forecast  # float32, as the model computes it
-    return pd.DataFrame(table)
 
 
 """
@@ -795,11 +682,10 @@ def forecast_next(model: keras.Model, series: Series, horizon: int, step=None) -
 A finished run forecasts from a CSV of recent observations (`advisor predict RUN --data
 recent.csv`): model.keras holds the window length, the normalisation and the way back to
 the target's units; metrics.json names the columns, the time column, the time step and the
-horizon.
+horizon. The window ending at the last row forecasts `horizon` steps ahead, those ending
+one, two, ... rows earlier the steps between, so the answer holds every step not yet
+observed up to the horizon.
 """
-
-# Runs written before metrics.json recorded their time column used the source's default.
-DEFAULT_TIME_COLUMNS = {"sample:taylor": SAMPLE[1], "full:jena-climate": JENA[0]}
 
 
 def duration(step) -> str:
@@ -812,13 +698,12 @@ def duration(step) -> str:
     return str(step)
 
 
-def predict_file(model: keras.Model, metrics: dict, source) -> pd.DataFrame:
+def predict_file(model, metrics, source) -> pd.DataFrame:
     """The forecasts that follow the history in the CSV `source`, one row per step ahead
     (with its time, when the run had a time column), for a run's model and metrics.json."""
-    window = int(model.input_shape[1])
-    horizon = int(metrics["horizon"])
+    window, horizon = int(model.input_shape[1]), int(metrics["horizon"])
     columns = [str(c) for c in metrics["features"]]  # the target first
-    time_col = metrics.get("time_column", DEFAULT_TIME_COLUMNS.get(metrics.get("data")))
+    time_col = metrics.get("time_column")
     step = pd.Timedelta(metrics["step"]) if metrics.get("step") else None
     frame = read_csv(source)
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
@@ -828,10 +713,6 @@ def predict_file(model: keras.Model, metrics: dict, source) -> pd.DataFrame:
         raise RecipeError(f"{source} has no column {missing[0]!r}",
                           hint="give recent history with the columns the run was trained "
                                f"on: {', '.join(needed)}")
-    if int(model.input_shape[2]) != len(columns):
-        raise RecipeError(f"the model reads {model.input_shape[2]} columns, metrics.json "
-                          f"names {len(columns)}",
-                          hint="the run directory is damaged; copy it again whole")
     every = f", one row every {duration(step)}" if step is not None else ""
     if len(frame) < window:
         raise RecipeError(
@@ -845,80 +726,63 @@ def predict_file(model: keras.Model, metrics: dict, source) -> pd.DataFrame:
         raise RecipeError(f"{source} has one row every {duration(series.step)}; the model "
                           f"was trained on one every {duration(step)}",
                           hint=f"give the history at the model's step{every}")
-    return forecast_next(model, series, horizon, step)
-
-
-"""
-## Run it
-"""
+    values, rows = series.frame.to_numpy(dtype="float32"), len(series.frame)
+    ends = range(max(window - 1, rows - horizon), rows)  # windows whose target is ahead
+    windows = np.stack([values[end - window + 1:end + 1] for end in ends])
+    table = {}
+    ahead = [end + horizon - (rows - 1) for end in ends]
+    if series.times is not None and step is not None:
+        times = pd.DatetimeIndex([series.times[-1] + k * step for k in ahead])
+        stamps = series.times.append(times)
+        daily = bool((stamps == stamps.normalize()).all())  # dates without a time of day
+        table[time_col] = times.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
+    table["steps_ahead"] = ahead
+    table["forecast"] = model.predict(windows, verbose=0).reshape(-1)  # float32, as computed
+    return pd.DataFrame(table)
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse whose usage mistakes are one line and a hint, as every other error here."""
-
-    def error(self, message):
+    def error(self, message):  # one line and a hint, as every other error here
         raise RecipeError(message, hint=f"run `{self.prog} --help` to see the options",
                           exit_code=2)
 
 
-def output_folder(path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RecipeError(f"cannot write to --output {path}: {error.strerror}",
-                          hint="give a folder that can be written") from None
-    return path
-
-
-def main(argv=None) -> int:
-    try:
-        return _main(argv)
-    except RecipeError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"hint: {error.hint}", file=sys.stderr)
-        return error.exit_code
-
-
-def _main(argv) -> int:
-    parser = Parser(prog=program(), description="Forecast a series with an LSTM and score it "
-                                                "beside persistence and seasonal naive.")
+def main(argv=None):
+    parser = Parser(prog=f"python -m {__spec__.name}" if __spec__ and __spec__.parent
+                    else f"python {Path(__file__).name}",
+                    description="Forecast a series with an LSTM and score it beside "
+                                "persistence and seasonal naive.")
     parser.add_argument("--data", default="sample", help="'sample', 'full' or a CSV path")
-    parser.add_argument("--target", default=None, help="the column to forecast in a CSV")
+    parser.add_argument("--target", help="the column to forecast in a CSV")
     parser.add_argument("--epochs", type=int, default=Config.epochs)
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--seed", type=int)
     parser.add_argument("--output", type=Path, default=Path("lstm-forecaster-run"))
-    args = parser.parse_args(argv)
-    if args.epochs < 1:
-        raise RecipeError(f"--epochs {args.epochs} is not a positive number",
-                          hint="give --epochs 1 or more", exit_code=2)
-    # XLA is not deterministic: a seeded run goes without it.
-    config = Config(target=args.target, epochs=args.epochs, seed=args.seed,
-                    jit_compile=False if args.seed is not None else "auto")
-    prepared = prepare(load_data(args.data, config), config)
-    model = build_model(prepared, config)
-    output = output_folder(args.output)
+    try:
+        args = parser.parse_args(argv)
+        if args.epochs < 1:
+            parser.error(f"--epochs {args.epochs} is not a positive number")
+        config = Config(target=args.target, epochs=args.epochs, seed=args.seed,
+                        jit_compile=False if args.seed is not None else "auto")
+        prepared = prepare(load_data(args.data, config), config)
+        model = build_model(prepared, config)
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RecipeError(f"cannot write to --output {args.output}: {error.strerror}",
+                              hint="give a folder that can be written") from None
+    except RecipeError as error:
+        print(f"error: {error.message}\nhint: {error.hint}", file=sys.stderr)
+        return error.exit_code
     history = train(model, prepared, config, verbose=2)
     metrics, files = report(model, prepared, history, config)
-    for name, value in files.items():
-        if isinstance(value, keras.Model):
-            value.save(output / name)
-        else:
-            value.savefig(output / name, dpi=110, bbox_inches="tight")
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
+    model.save(args.output / "model.keras")
+    files["forecast.png"].savefig(args.output / "forecast.png", dpi=110, bbox_inches="tight")
+    (args.output / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
     for name in ("model", "persistence", "seasonal_naive"):
         test = metrics["test"][name]
         print(f"{name:>15}: MAE {test['mae']:.4g}  RMSE {test['rmse']:.4g}  R2 {test['r2']:.4f}")
-    print(f"wrote {output}/ (model.keras, forecast.png, metrics.json)")
+    print(f"wrote {args.output}/")
     return 0
-
-
-def program() -> str:
-    """How this file was run, for its usage line."""
-    spec = globals().get("__spec__")
-    if spec is not None and spec.parent:
-        return f"python -m {spec.name}"
-    return f"python {Path(__file__).name}"
 
 
 if __name__ == "__main__":

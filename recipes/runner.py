@@ -24,9 +24,10 @@ What a recipe provides. Required:
 How they are called depends on the data. Images, `((x_train, y_train), (x_test, y_test))`
 from `load_data`: the runner checks them, reads 'full' and your own .npz or IDX folder itself
 (recipes/data.py, cut to `config.max_samples`), and spreads them:
-`build_model(input_shape, num_classes, config, train_examples=N)`,
-`train(model, x_train, y_train, config, ...)`, `evaluate(model, x_test, y_test, num_classes)`,
-`report(model, history, class_names, config)`. Any other data object is handed whole:
+`build_model(input_shape, num_classes, config)`, `train(model, x_train, y_train, config,
+...)`, `evaluate(model, x_test, y_test)`, `report(model, history, class_names, config)`;
+`build_model` is also given `train_examples=N` and `evaluate` `num_classes=N` where they
+take them. Any other data object is handed whole:
 `build_model(data, config)`, `train(model, data, config, ...)`, `evaluate(model, data)`,
 `report(model, data, history, config)`.
 
@@ -242,6 +243,12 @@ def _load_images(recipe, source: str, config) -> data.ImageData:
     return data.load_images(source, dataset).limit(getattr(config, "max_samples", None))
 
 
+def _call(function, *args, **optional):
+    """`function(*args)`, given those of the `optional` keywords it takes."""
+    takes = inspect.signature(function).parameters
+    return function(*args, **{k: v for k, v in optional.items() if k in takes})
+
+
 class Steps:
     """The recipe's calls, with the data spread (images) or handed whole (anything else)."""
 
@@ -252,8 +259,8 @@ class Steps:
     def build_model(self, config):
         if self.images:
             d = self.data
-            return self.recipe.build_model(d.input_shape, d.num_classes, config,
-                                           train_examples=len(d.x_train))
+            return _call(self.recipe.build_model, d.input_shape, d.num_classes, config,
+                         train_examples=len(d.x_train))
         return self.recipe.build_model(self.data, config)
 
     def train(self, model, config, callbacks, verbose):
@@ -266,7 +273,8 @@ class Steps:
     def evaluate(self, model) -> dict:
         if self.images:
             d = self.data
-            return self.recipe.evaluate(model, d.x_test, d.y_test, d.num_classes)
+            return _call(self.recipe.evaluate, model, d.x_test, d.y_test,
+                         num_classes=d.num_classes)
         return self.recipe.evaluate(model, self.data)
 
     def report(self, model, history, config) -> tuple[dict, dict]:
@@ -409,11 +417,8 @@ def predict_run(info: catalog.RecipeInfo, run_dir: Path, source: str):
     _, recipe = find(info.name)
     if hasattr(recipe, "predict_file"):
         metrics, model = common.load_finished_run(run_dir, info.name)
-        # A table model's predict_file also reads the run's columns.json.
-        where = ({"run_dir": run_dir} if "run_dir" in inspect.signature(
-            recipe.predict_file).parameters else {})
-        with recipe_errors(recipe):
-            return recipe.predict_file(model, metrics, source, **where)
+        with recipe_errors(recipe):  # a table model's predict_file also reads columns.json
+            return _call(recipe.predict_file, model, metrics, source, run_dir=run_dir)
     if hasattr(recipe, "DATA_HELP") or not hasattr(recipe, "predict"):
         raise RecipeError(f"recipe {info.name!r} does not predict from new data",
                           hint=f"see `advisor run {info.name} --help` for what it does",

@@ -19,6 +19,11 @@ def train_run(argv):
 generate = gan_quality.generate_main
 
 
+def grid_size(rows, columns, side=28):
+    """The pixels of a grid of 28x28 images with 2-pixel gaps, each pixel drawn twice."""
+    return (rows * (side + 2) + 2) * 2, (columns * (side + 2) + 2) * 2
+
+
 def _png_shape(path):
     import matplotlib.image
 
@@ -92,7 +97,7 @@ def test_short_run_learns_and_writes_everything(finished_run, sample):
     assert 0 < quality["diversity"]["mean"] < 2
     for epoch in (1, 2):
         shape = _png_shape(finished_run / f"samples-epoch-{epoch:03d}.png")
-        assert shape == cgan.grid_size(10, 10, (28, 28))
+        assert shape == grid_size(10, 10)
     history = (finished_run / "history.csv").read_text().splitlines()
     assert history[0] == "epoch,d_loss,g_loss" and len(history) == 3
 
@@ -169,7 +174,7 @@ def test_generate_command_draws_the_class_asked_for(finished_run, tmp_path, caps
     assert code == 0
     written = json.loads(capsys.readouterr().out)
     assert written["label"] == 7 and written["class_name"] == "7" and written["count"] == 6
-    assert _png_shape(out) == cgan.grid_size(2, 3, (28, 28))
+    assert _png_shape(out) == grid_size(2, 3)
 
 
 def test_advisor_generate_uses_class_names(finished_run, tmp_path):
@@ -190,7 +195,7 @@ def test_advisor_generate_uses_class_names(finished_run, tmp_path):
                                  "--dataset", "fashion-mnist", "--count", "4",
                                  "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert _png_shape(out) == cgan.grid_size(1, 4, (28, 28))
+    assert _png_shape(out) == grid_size(1, 4)
     result = runner.invoke(app, ["generate", "mnist-fnn", "--model", "x.keras"])
     assert result.exit_code == 2 and "does not generate" in result.stderr
 
