@@ -17,7 +17,7 @@ Options (added to a recipe's parser by `add_options`):
 `checkpointed` runs a recipe's own `model.fit` call with callbacks added: a checkpoint in
 the run directory (`keras.callbacks.BackupAndRestore`), `TerminateOnNaN`, a full training
 log and Ctrl-C stopping between steps, so that Ctrl-C or a crash loses at most the epoch in
-progress; `fit` does the same for the recipes that hand over their datasets. The image
+progress. The image
 recipes shuffle each epoch in an order drawn from the seed and the epoch's number alone
 (their `to_dataset` takes a variable holding it), so a seeded run that is killed and
 resumed ends with the same weights as one that never stopped.
@@ -25,7 +25,7 @@ resumed ends with the same weights as one that never stopped.
 The checkpoint holds the weights and the optimizer (its learning rate included), not the
 memory of a recipe's own callbacks (the best epoch so far, the learning-rate cuts made).
 A callback that needs that memory after a resume defines `resume(history)`: before the
-first resumed epoch, `fit` calls it with the logged history of the epochs the checkpoint
+first resumed epoch, `checkpointed` calls it with the logged history of the epochs the checkpoint
 holds, for the callback to replay. A callback that finds training had already ended sets
 `model.stop_training`, and no further epoch runs.
 """
@@ -229,23 +229,6 @@ class Interrupted(RecipeError):
         super().__init__(f"interrupted; the last finished epoch is saved in {run.path}",
                          hint=f"continue with --resume {run.path}",
                          exit_code=ExitStatus.INTERRUPTED)
-
-
-def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
-        verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
-        **fit_kwargs) -> dict[str, list[float]]:
-    """`model.fit` with a checkpoint, NaN guard and a log that survives interruptions.
-
-    Returns the history of every epoch, those before a resume included. `loss_keys` names
-    the logged values that must stay finite.
-    """
-    if _is_multi_worker(model):
-        train_data, validation_data = _prepare_multi_worker(model, train_data, validation_data)
-    return checkpointed(
-        lambda all_callbacks: model.fit(
-            train_data, validation_data=validation_data, epochs=epochs, verbose=verbose,
-            callbacks=all_callbacks, **fit_kwargs),
-        run=run, epochs=epochs, callbacks=callbacks, loss_keys=loss_keys)
 
 
 def checkpointed(train: Callable[[list], object], *, run: RunDir, epochs: int,

@@ -72,6 +72,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
+import io
 import json
 import math
 import os
@@ -84,6 +85,8 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
+import tensorflow as tf
 
 from recipes import columns
 from recipes import linear_family as family
@@ -297,24 +300,18 @@ def is_remote(path: str) -> bool:
 
 def open_file(path: str):
     if is_remote(path):
-        import tensorflow as tf
-
         return tf.io.gfile.GFile(str(path), "rb")
     return open(path, "rb")
 
 
 def file_size(path: str) -> int:
     if is_remote(path):
-        import tensorflow as tf
-
         return int(tf.io.gfile.stat(str(path)).length)
     return Path(path).stat().st_size
 
 
 def check_file(path: str, what: str) -> None:
     if is_remote(path):
-        import tensorflow as tf
-
         exists, folder = tf.io.gfile.exists(path), tf.io.gfile.isdir(path)
     else:
         exists, folder = Path(path).exists(), Path(path).is_dir()
@@ -383,10 +380,6 @@ def count_lines(path: str, start: int, length: int) -> int:
 def read_sample(stream: CsvStream, rows: int):
     """About `rows` rows, as pandas reads a whole table, from training blocks spread evenly
     over the file."""
-    import io
-
-    import pandas as pd
-
     per_block = max(stream.train.nbytes() / max(len(stream.train), 1) / stream.line_bytes, 1)
     wanted = min(len(stream.train), max(1, math.ceil(rows / per_block)))
     chosen = np.unique(np.linspace(0, len(stream.train) - 1, wanted).round().astype(int))
@@ -420,8 +413,6 @@ def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = No
     `counter` and `bytes_counter`, tf.Variables, count the rows that pass and the bytes
     read. `parser`: see PARSERS.
     """
-    import tensorflow as tf
-
     layout = Layout.of(stream)
     load_block = PARSERS[parser](stream, layout)
     deterministic = seed is not None or not shuffle
@@ -626,9 +617,6 @@ def in_pipeline(load, layout: Layout):
     """`load`, from a block's bytes to its (numbers, strings, labels) arrays, as a step of
     the tf.data pipeline (tf.numpy_function: the block's path and range arrive as NumPy
     values; lighter than tf.py_function, which wraps them in eager tensors)."""
-    import pandas as pd
-    import tensorflow as tf
-
     def load_range(path, start, length):
         try:
             return load(read_block(path, start, length))
@@ -650,10 +638,6 @@ def in_pipeline(load, layout: Layout):
 def pandas_loader(layout: Layout):
     """A block's bytes to its (numbers, strings, labels) arrays, with pandas (see
     pandas_parser)."""
-    import io
-
-    import pandas as pd
-
     numeric_target = layout.numeric_labels
     labels = [float(v) for v in layout.labels] if numeric_target else layout.labels
     typed = {i: np.float32 for i, part in zip(layout.number_columns, layout.date_parts,
@@ -730,8 +714,6 @@ def tensorflow_parser(stream: CsvStream, layout: Layout):
     pandas' parser (benchmarks/results.md). Number columns must hold numbers (or nothing);
     dates need pandas.
     """
-    import tensorflow as tf
-
     if any(layout.date_parts):
         raise RecipeError("--parser tensorflow does not read date columns",
                           hint="use --parser arrow or pandas, or --drop them")
@@ -779,8 +761,6 @@ PARSERS = {"arrow": arrow_parser, "pandas": pandas_parser,
 @contextlib.contextmanager
 def reading(stream: CsvStream):
     """Turns TensorFlow's parse errors into one line naming the bad row of the file."""
-    import tensorflow as tf
-
     try:
         yield
     except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
@@ -792,8 +772,6 @@ def find_bad_row(stream: CsvStream, tf_message: str, labels: bool = True
     """Scans the files with pandas (fast, in chunks) for the first row the pipeline
     rejected: a target that is not one of the two labels, or a row that does not parse.
     `labels`: whether the labels are known yet."""
-    import pandas as pd
-
     target = stream.target
     for path in dict.fromkeys([*stream.train.paths, *stream.test.paths]):
         line = 1
@@ -850,8 +828,6 @@ def build_model(stream: CsvStream, config: Config | None = None):
     and returned as its packed twin (packed_model), which trains it on the pipeline's
     arrays. Call it in the distribution strategy's scope: the strategy decides this
     machine's share of the blocks and the rows per step."""
-    import tensorflow as tf
-
     config = config or Config()
     strategy = tf.distribute.get_strategy()
     stream.worker = worker_place(strategy)
@@ -928,8 +904,6 @@ class PackedEncoding(keras.layers.Layer):
         self.lookups = lookups
 
     def call(self, inputs):
-        import tensorflow as tf
-
         numbers, strings = inputs
         pieces = []
         if self.number_layers:
@@ -963,8 +937,6 @@ def train(model, stream: CsvStream, config: Config, callbacks=(),
     """Passes over this worker's share of the training blocks; the history. `model`:
     build_model's packed twin. The rows and bytes it read, and the time it took, are kept
     in `stream.read`."""
-    import tensorflow as tf
-
     counter = tf.Variable(0, dtype="int64", trainable=False)
     bytes_counter = tf.Variable(0, dtype="int64", trainable=False)
     worker, workers = stream.worker
@@ -1017,8 +989,6 @@ BINS = 2000
 def evaluate(model, stream: CsvStream) -> dict:
     """The test metrics; the ROC curve (false and true positive rates) is kept in
     `stream.roc`. `model`: build_model's packed twin."""
-    import tensorflow as tf
-
     threshold = 0.5
     # Called as a function, not through predict_on_batch: under a multi-worker strategy
     # that would split each block across the workers, while each already has them all.

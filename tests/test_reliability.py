@@ -217,7 +217,9 @@ def test_nan_loss_stops_training_with_a_hint(tmp_path):
     model.compile("sgd", "mse")
     run = RunDir(tmp_path)
     with pytest.raises(RecipeError, match="NaN") as caught:
-        engine.fit(model, _dataset(x, y), run=run, epochs=3, verbose=0, shuffle=False)
+        engine.checkpointed(lambda callbacks: model.fit(_dataset(x, y), epochs=3, verbose=0,
+                                                        callbacks=callbacks),
+                            run=run, epochs=3)
     assert "learning-rate" in caught.value.hint and "NaN or inf" in caught.value.hint
 
 
