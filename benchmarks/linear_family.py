@@ -283,15 +283,15 @@ def child_big_keras(train: str, test: str, workdir: str, *options: str) -> dict:
 
     import tensorflow as tf
 
-    from recipes import sgd_classifier
+    from recipes import runner
 
     tf.constant(0.0) + 1.0  # start TensorFlow's runtime before measuring from here
     start_rss = rss_mb()
     out = Path(workdir) / f"run-{os.getpid()}"
     started, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):
-        code = sgd_classifier.main(["--data", train, "--test-data", test, "--quiet",
-                                    "--output", str(out), *options])
+        code = runner.main(["sgd-classifier", "--data", train, "--test-data", test, "--quiet",
+                            "--output", str(out), *options])
     if code != 0:
         raise SystemExit(code)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -320,7 +320,7 @@ def child_big_workers(count: str, train: str, test: str, workdir: str, *options:
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     started = time.perf_counter()
     workers = [subprocess.Popen(
-        [sys.executable, "-m", "recipes.sgd_classifier", "--strategy", "multi-worker",
+        [sys.executable, "-m", "recipes.runner", "sgd-classifier", "--strategy", "multi-worker",
          "--data", train, "--test-data", test, "--quiet", "--json",
          "--output", str(Path(workdir) / f"workers-{os.getpid()}-{index}"), *options],
         env={**env, "TF_CONFIG": json.dumps({"cluster": cluster,
@@ -351,12 +351,9 @@ def child_big_textline(train: str, test: str) -> dict:
 
     tf.constant(0.0) + 1.0
     start_rss = rss_mb()
-    config = sgd_classifier.Config()
-    stream = sgd_classifier.load_data(train, test_data=test, config=config)
-    model = sgd_classifier.build_model(stream.sample, stream.y_sample, config,
-                                       sgd_classifier.estimated_steps(stream, config),
-                                       roles=stream.roles)
-    model = sgd_classifier.packed_model(model, stream, config)
+    config = sgd_classifier.Config(test_data=test)
+    stream = sgd_classifier.load_data(train, config)
+    model = sgd_classifier.build_model(stream, config)  # the packed twin, as the recipe trains
     columns = len(stream.columns)
 
     def decode(lines):
@@ -365,8 +362,7 @@ def child_big_textline(train: str, test: str) -> dict:
         strings = tf.fill([tf.shape(numbers)[0], 0], "")
         return (numbers, strings), tf.expand_dims(fields[-1], 1)
 
-    ds = (tf.data.TextLineDataset(train).skip(1).batch(
-        sgd_classifier.batch_size_of(stream, config))
+    ds = (tf.data.TextLineDataset(train).skip(1).batch(stream.batch_size)
           .map(decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
     started, cpu = time.perf_counter(), time.process_time()
     model.fit(ds, epochs=1, verbose=0)

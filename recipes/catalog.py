@@ -159,8 +159,9 @@ RECIPES += (
                     "numbers, categories and missing values as they come",
         task="binary classification (big data)",
         data="a generated CSV with a known model (any size); or your CSV",
-        requires=(*TABULAR[:4], "pyarrow", "rich", *TABULAR[4:]),
-        shipped=("make_big_csv.py",),
+        requires=(*TABULAR[:4], "pyarrow", *TABULAR[4:]),
+        shipped=("make_big_csv.py",),  # its sample's generator
+        on_runner=True,
     ),
 )
 

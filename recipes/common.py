@@ -1,10 +1,10 @@
 """Shared plumbing of the runner (recipes/runner.py) and of the recipes not yet on it:
 options, errors, output files, metrics, plots.
 
-Nothing here builds a model. A recipe not yet on the runner parses its options with
-`make_parser`, writes its results with `RunDir`, and is run through `run_cli`, which turns a
+Nothing here builds a model. The runner, and neuron-math (not on it), parse options with
+`Parser`, write results with `RunDir`, and run through `run_cli`, which turns a
 `RecipeError` into a one-line message with a hint and a non-zero exit code instead of a
-traceback; the runner does the same for the recipes on it.
+traceback.
 
 TensorFlow, Keras and matplotlib are imported inside the functions that need
 them, so that importing this module (for instance to list recipes) stays fast.
@@ -160,19 +160,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def make_parser(name: str, description: str, *, data_help: str, epochs: int,
-                batch_size: int) -> Parser:
-    """The options every recipe shares; a recipe adds its own after these."""
-    parser = Parser(prog=program_name(name.replace("-", "_")), description=description)
-    parser.add_argument("--data", default="sample", metavar="SOURCE", help=data_help)
-    parser.add_argument("--epochs", type=positive_int, default=epochs,
-                        help="passes over the training data")
-    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
-                        help="examples per gradient step")
-    add_run_options(parser, name)
-    return parser
 
 
 def add_run_options(parser: argparse.ArgumentParser, name: str) -> None:

@@ -17,7 +17,7 @@ Options (added to a recipe's parser by `add_options`):
 `checkpointed` runs a recipe's own `model.fit` call with callbacks added: a checkpoint in
 the run directory (`keras.callbacks.BackupAndRestore`), `TerminateOnNaN`, a full training
 log and Ctrl-C stopping between steps, so that Ctrl-C or a crash loses at most the epoch in
-progress; `fit` does the same for the recipes that hand over their datasets. The image
+progress. The image
 recipes shuffle each epoch in an order drawn from the seed and the epoch's number alone
 (their `to_dataset` takes a variable holding it), so a seeded run that is killed and
 resumed ends with the same weights as one that never stopped.
@@ -25,7 +25,7 @@ resumed ends with the same weights as one that never stopped.
 The checkpoint holds the weights and the optimizer (its learning rate included), not the
 memory of a recipe's own callbacks (the best epoch so far, the learning-rate cuts made).
 A callback that needs that memory after a resume defines `resume(history)`: before the
-first resumed epoch, `fit` calls it with the logged history of the epochs the checkpoint
+first resumed epoch, `checkpointed` calls it with the logged history of the epochs the checkpoint
 holds, for the callback to replay. A callback that finds training had already ended sets
 `model.stop_training`, and no further epoch runs.
 """
@@ -71,13 +71,14 @@ def add_resume_option(parser) -> None:
                         help="continue the interrupted run in DIR from its last checkpoint")
 
 
-def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
-    """Parses options; with --resume DIR, the options come from the run being resumed."""
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None
+          ) -> tuple[argparse.Namespace, list[str]]:
+    """The options, and the command line to keep in run-options.json. With --resume DIR,
+    both are those the run in DIR was started with (its --output made DIR)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.resume is None:
-        args._argv = argv
-        return args
+        return args, argv
     run = args.resume
     if (run / "metrics.json").exists():
         raise RecipeError(f"{run} holds a finished run; there is nothing to resume",
@@ -91,9 +92,8 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     except (ValueError, KeyError):
         raise RecipeError(f"{saved} is damaged", hint="start a new run instead") from None
     args = parser.parse_args([*_without_output(original), "--output", str(run)])
-    args._argv = original
     args.resume = run
-    return args
+    return args, original
 
 
 def _without_output(argv: list[str]) -> list[str]:
@@ -118,8 +118,6 @@ class Engine:
     mixed_precision: bool
     replicas: int
     is_chief: bool
-    worker: int = 0    # this machine's place in a multi-worker cluster
-    workers: int = 1   # ... and the number of machines
 
     def scope(self):
         return self.strategy.scope()
@@ -180,17 +178,6 @@ def make_strategy(name: str):
     raise RecipeError(f"unknown strategy {name!r}", hint=f"choose one of {', '.join(STRATEGIES)}")
 
 
-def worker_place() -> tuple[int, int]:
-    """This worker's index and the number of workers in TF_CONFIG's cluster (a chief, when
-    there is one, first), for input split by machine: each reads only its own share."""
-    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    cluster, task = config.get("cluster") or {}, config.get("task") or {}
-    tasks = [("chief", i) for i in range(len(cluster.get("chief", [])))] + [
-        ("worker", i) for i in range(len(cluster.get("worker", [])))]
-    me = (task.get("type"), int(task.get("index", 0)))
-    return (tasks.index(me), len(tasks)) if me in tasks else (0, 1)
-
-
 def is_chief() -> bool:
     """In a multi-worker cluster only the chief writes the run's files."""
     config = json.loads(os.environ.get("TF_CONFIG") or "{}")
@@ -225,8 +212,7 @@ def setup(args: argparse.Namespace) -> Engine:
     multi = args.strategy == "multi-worker"
     chief = is_chief() if multi else True
     return Engine(strategy, bool(jit), bool(args.mixed_precision),
-                  int(strategy.num_replicas_in_sync), chief,
-                  *(worker_place() if multi else (0, 1)))
+                  int(strategy.num_replicas_in_sync), chief)
 
 
 def save_run_options(run: RunDir, argv: Sequence[str]) -> None:
@@ -243,23 +229,6 @@ class Interrupted(RecipeError):
         super().__init__(f"interrupted; the last finished epoch is saved in {run.path}",
                          hint=f"continue with --resume {run.path}",
                          exit_code=ExitStatus.INTERRUPTED)
-
-
-def fit(model, train_data, *, run: RunDir, epochs: int, validation_data=None,
-        verbose: int = 1, callbacks: Sequence = (), loss_keys: Sequence[str] = ("loss",),
-        **fit_kwargs) -> dict[str, list[float]]:
-    """`model.fit` with a checkpoint, NaN guard and a log that survives interruptions.
-
-    Returns the history of every epoch, those before a resume included. `loss_keys` names
-    the logged values that must stay finite.
-    """
-    if _is_multi_worker(model):
-        train_data, validation_data = _prepare_multi_worker(model, train_data, validation_data)
-    return checkpointed(
-        lambda all_callbacks: model.fit(
-            train_data, validation_data=validation_data, epochs=epochs, verbose=verbose,
-            callbacks=all_callbacks, **fit_kwargs),
-        run=run, epochs=epochs, callbacks=callbacks, loss_keys=loss_keys)
 
 
 def checkpointed(train: Callable[[list], object], *, run: RunDir, epochs: int,

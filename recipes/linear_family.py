@@ -28,7 +28,7 @@ decides what each column is), the preprocessing layers, building the model, the 
 full-batch fit, the metrics, the pictures, predicting from raw rows, and the plain `main`
 a recipe file runs when it is run alone. Each recipe file keeps only what makes it itself.
 sgd-classifier, which streams a file too large for memory, reuses its column decisions,
-its model and its metrics.
+its model, its metrics, `predict_file` and the plain `main`.
 
 ## Why the fit is full-batch, in rounds
 
@@ -253,13 +253,17 @@ class Table:
 
     @property
     def notes(self) -> list[str]:
-        """What the run makes of the table: what it left out, and why."""
-        found = [f"left out {column!r} ({why})" for column, why in self.left_out.items()]
-        if self.dropped_rows:
-            found.append(f"dropped {self.dropped_rows} row(s) whose {self.target!r} is "
-                         "missing")
-        return found + [f"{column!r} may leak the answer: {why}; if it is not known when "
-                        f"you predict, add --drop {column}" for column, why in self.leaks.items()]
+        return column_notes(self)
+
+
+def column_notes(table) -> list[str]:
+    """What the run makes of a table (or sgd-classifier's stream): what it left out, and
+    why."""
+    found = [f"left out {column!r} ({why})" for column, why in table.left_out.items()]
+    if table.dropped_rows:
+        found.append(f"dropped {table.dropped_rows} row(s) whose {table.target!r} is missing")
+    return found + [f"{column!r} may leak the answer: {why}; if it is not known when you "
+                    f"predict, add --drop {column}" for column, why in table.leaks.items()]
 
 
 def shipped_file(name: str) -> Path:
@@ -1217,16 +1221,6 @@ def predict_rows(run_dir: Path, frame, what: str = "--data", model=None):
     return result
 
 
-def predict_run(run_dir: Path, source: str):
-    """`advisor predict` (sgd-classifier's runs): the rows of the CSV `source` with the
-    run's predictions added."""
-    if not (Path(run_dir) / COLUMNS_FILE).is_file() or not (
-            Path(run_dir) / "model.keras").is_file():
-        raise RecipeError(f"{run_dir} lacks {COLUMNS_FILE} or model.keras",
-                          hint="predict with a complete run directory, copied whole")
-    return predict_rows(run_dir, read_csv(Path(source)))
-
-
 def predict_file(model, metrics: dict, source, run_dir: Path):
     """The runner's hook for `advisor predict RUN --data FILE`: the rows of `source` with
     the predictions of the run's model (metrics.json says nothing more than columns.json)."""
@@ -1261,7 +1255,7 @@ def make_parser(recipe) -> Parser:
             else f"python {Path(recipe.__file__).name}")
     parser = Parser(prog=prog, description=(recipe.__doc__ or "").split("Description:")[-1]
                     .split("\n\n")[0].strip())
-    parser.add_argument("--data", default="sample", help=data_help(recipe.DATA))
+    parser.add_argument("--data", default="sample", help=recipe.DATA_HELP)
     for option in fields(recipe.Config):
         if "help" not in option.metadata:
             continue
@@ -1274,6 +1268,7 @@ def make_parser(recipe) -> Parser:
             (lambda text: _number(text, float, 0, False)) if "float" in str(option.type)
             else str)
         parser.add_argument(flag, type=kind, default=option.default,
+                            choices=option.metadata.get("choices"),
                             metavar=option.metadata.get("metavar"),
                             help=option.metadata["help"].replace("%", "%%"))
     parser.add_argument("--seed", type=int, help="seed every random generator")
@@ -1323,35 +1318,3 @@ def main(recipe, argv: Sequence[str] | None = None) -> int:
             print(f"{key:>10}: {value:.4f}")
     print(f"wrote {args.output}/ ({', '.join(files)}, metrics.json)", file=sys.stderr)
     return 0
-
-
-"""
-## Shared with sgd-classifier
-
-Its own command line uses these (the in-memory recipes' options come from their Config).
-"""
-
-
-def set_help(parser, option: str, text: str, default=...) -> None:
-    action = parser._option_string_actions[option]  # argparse keeps them here
-    action.help = text
-    if default is not ...:
-        action.default = default
-
-
-def config_from(config_class, args):
-    """A recipe's Config from parsed options of the same names."""
-    given = {f.name: getattr(args, f.name) for f in fields(config_class) if hasattr(args, f.name)}
-    return config_class(**given)
-
-
-def describe_columns(table) -> None:
-    """What the run makes of the table, on stderr: what it left out, and why."""
-    for column, why in table.left_out.items():
-        print(f"note: left out {column!r} ({why})", file=sys.stderr)
-    if table.dropped_rows:
-        print(f"note: dropped {table.dropped_rows} row(s) whose {table.target!r} is missing",
-              file=sys.stderr)
-    for column, why in table.leaks.items():
-        print(f"warning: {column!r} may leak the answer: {why}; if it is not known when you "
-              f"predict, add --drop {column}", file=sys.stderr)

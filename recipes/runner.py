@@ -308,7 +308,8 @@ class Steps:
 
 
 def parse_args(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None):
-    """The options; with --resume DIR, those the run in DIR was started with."""
+    """The options and the command line to keep; with --resume DIR, those the run in DIR
+    was started with."""
     return engine.parse(make_parser(info, recipe), argv)
 
 
@@ -324,7 +325,7 @@ def _flat(metrics: dict, prefix: str = "") -> dict:
 
 
 def train(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None) -> int:
-    args = parse_args(info, recipe, argv)
+    args, command_line = parse_args(info, recipe, argv)
     trainer = engine.setup(args)  # the strategy first, then the seed, precision, XLA
     config = make_config(recipe, args, trainer)
     loaded, source = load(recipe, args.data, config)
@@ -332,7 +333,7 @@ def train(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None) -> int:
     verbose = 0 if args.quiet else 1
     with common.open_run_dir(trainer.output_dir(args.output), info.name,
                              resume=args.resume is not None) as run, recipe_errors(recipe):
-        engine.save_run_options(run, args._argv)
+        engine.save_run_options(run, command_line)
         before = _hook(extension, "before_training")
         state = before(args, loaded, verbose) if before is not None else None
         with trainer.scope(), recipe_errors(recipe, values=True):

@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "pyarrow", "rich",
+# dependencies = ["tensorflow>=2.21", "keras>=3.15", "numpy", "pandas", "pyarrow",
 #                 "matplotlib"]
 # ///
 """
@@ -8,14 +8,14 @@ Title: SGD classifier (big data)
 Description: A logistic regression trained with stochastic gradient descent on a CSV read
 in blocks by tf.data, never loaded whole, so the file can be larger than memory.
 
-A member of the linear family (see recipes/linear_family.py): the same
+A member of the linear family (linear_family.py, beside this file): the same
 Normalization -> Dense(1, sigmoid) as logistic-regression, trained with
 `keras.optimizers.SGD` on minibatches streamed from disk, one pass (or a few) over the file.
 
 How the file is streamed:
 
-- The file is cut into blocks of about 4 MB at line ends (a seek per block, no
-  reading). Every tenth block is held out for the test metrics (or give --test-data FILE).
+- The file is cut into blocks (`--block-kib`) at line ends: a seek per block, no reading.
+  Every tenth block is held out for the test metrics (or give --test-data FILE).
 - A tf.data pipeline maps over the blocks, several at once: read the block's bytes,
   parse them (Apache Arrow's CSV reader by default, on every core; pandas' C parser with
   `--parser pandas`, TensorFlow's tf.io.decode_csv with `--parser tensorflow`), check
@@ -29,34 +29,42 @@ How the file is streamed:
 - SGD's learning rate decays along a cosine over the fit (its length estimated from the
   file size), so the last steps settle instead of hopping.
 
-Run it:
+Run it through the runner (checkpoints, --resume, several machines):
 
-    python -m recipes.sgd_classifier                       # a generated file of 200,000 rows
-    python -m recipes.sgd_classifier --rows 2000000        # ... of 2 million rows
+    python -m recipes.runner sgd-classifier                    # a generated file, 200,000 rows
+    python -m recipes.runner sgd-classifier --rows 2000000     # ... of 2 million rows
     python datasets/make_big_csv.py big.csv --rows 10000000
-    python -m recipes.sgd_classifier --data big.csv        # 10 million rows, 1.7 GB
-    python -m recipes.sgd_classifier --data my.csv --target churned --epochs 3
-    python -m recipes.sgd_classifier --data gs://bucket/big.csv --target churned
-    TF_CONFIG=... python -m recipes.sgd_classifier --strategy multi-worker --data gs://...
+    python -m recipes.runner sgd-classifier --data big.csv     # 10 million rows
+    python -m recipes.runner sgd-classifier --data my.csv --target churned --epochs 3
+    python -m recipes.runner sgd-classifier --data gs://bucket/big.csv --target churned
+    TF_CONFIG=... python -m recipes.runner sgd-classifier --strategy multi-worker --data gs://...
                                          # on every machine: see "Train" below, and README
 
-`--data sample` generates its file (datasets/make_big_csv.py, a known logistic model) into
-the run directory and deletes it after the run; metrics.json then reports the data's Bayes
-accuracy, the best any classifier can score on it.
+or alone, without the rest of the project (model.keras, columns.json, roc_curve.png and
+metrics.json into --output):
 
-Your own CSV is taken as it is, as the in-memory recipes take theirs (recipes/columns.py
-decides, on the sample, what each column is): numbers, string or boolean categories, dates
-and missing values; identifiers, constants and free text are left out (the run says which;
+    python -m recipes.sgd_classifier --rows 20000
+
+`--data sample` generates its file (datasets/make_big_csv.py, a known logistic model) once
+into Keras' cache, $KERAS_HOME/datasets/sgd-classifier/ (~/.keras/ by default), named by
+its rows and seed, where a resumed or repeated run finds it again; delete that folder to
+reclaim the space. metrics.json then reports the data's Bayes accuracy, the best any
+classifier can score on it.
+
+Your own CSV is taken as it is, as the in-memory recipes take theirs (columns.py decides,
+on the sample, what each column is): numbers, string or boolean categories, dates and
+missing values; identifiers, constants and free text are left out (the run says which;
 --features and --drop choose). The target holds two labels (0/1, Yes/No, ...): the positive
 class is 1, true or yes, else the rarer one (--positive-label chooses), and the outputs keep
 the labels' names. The preprocessing (medians, means and variances, vocabularies with a
 slot for values first seen later) is learnt from the sample and saved inside the model, so
 `advisor predict RUN --data NEW.csv` predicts from raw rows.
 
-Outputs (in --output, default runs/sgd-classifier-<timestamp>/): model.keras, columns.json,
-history.csv, roc_curve.png, run-options.json and metrics.json (written last), with the
-training speed in rows per second and the peak memory of the run. Long runs keep a
-checkpoint after each pass: `--resume DIR` continues an interrupted one.
+The run keeps model.keras, columns.json, history.csv, training_curves.png, roc_curve.png,
+run-options.json and metrics.json (written last), with the training speed in rows per
+second and the peak memory of the run. Measured speeds against scikit-learn, and the
+figures behind the defaults: benchmarks/results.md (its table, and "Measured by hand",
+sgd-classifier).
 """
 
 from __future__ import annotations
@@ -64,43 +72,73 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
+import io
 import json
 import math
+import os
 import sys
+import tempfile
 import time
 import warnings
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from recipes import linear_family as family  # isort: skip (first: it imports Keras quietly)
 
 import keras
 import numpy as np
+import pandas as pd
+import tensorflow as tf
 
-from recipes import columns, common, data, engine
-from recipes import linear_family as family
-
-NAME = "sgd-classifier"
-SAMPLE_TARGET = "label"
-MIN_BLOCK_BYTES = 4 << 10
+from recipes import columns
 
 """
 ## Setup
 """
 
+NAME = "sgd-classifier"
+SAMPLE_TARGET = "label"
+MIN_BLOCK_BYTES = 4 << 10
+RecipeError = family.RecipeError
+DATA_HELP = ("'sample' (a generated file with a known model, see --rows) or a PATH to your "
+             "CSV as it is (a header row; numbers, categories, dates and missing values are "
+             "taken), local or gs://, hdfs://, s3:// (through tf.io.gfile)")
+
 
 @dataclass
-class Config(family.Config):
-    learning_rate: float = 0.1      # SGD's, decayed along a cosine to 1% over the fit
-    momentum: float = 0.9
-    epochs: int = 1                   # passes over the file
-    batch_size: int | None = None     # rows per SGD step; None: see batch_size_of
+class Config(family.TableConfig):
+    learning_rate: float = field(default=0.1, metadata={
+        "help": "SGD's learning rate, decayed along a cosine to 1% of it over the fit"})
+    momentum: float = field(default=0.9, metadata={
+        "help": "SGD's momentum", "type": family.fraction_below_one})
+    epochs: int = field(default=1, metadata={"help": "passes over the file"})
+    batch_size: int | None = field(default=None, metadata={
+        "help": "rows per SGD step, on each worker (default: 1024, doubled up to 4096 while "
+                "a pass over the file still takes at least 200 steps)"})
     steps_per_execution: int = 64
-    test_fraction: float = 0.1        # every 10th block, when there is no --test-data
-    sample_rows: int = 100_000        # rows read for the normalisation statistics
-    block_bytes: int = 4 << 20        # the unit of reading, parsing and shuffling
-    parser: str = "arrow"             # or "pandas", "tensorflow": see PARSERS
-    rows: int = 200_000               # size of the generated sample
-    seed: int | None = None
+    test_fraction: float = field(default=0.1, metadata={
+        "help": "share of the blocks held out for the test metrics, without --test-data",
+        "type": family.open_fraction})
+    target: str = field(default=SAMPLE_TARGET, metadata={
+        "help": "the column to predict (two labels: 0/1, yes/no, ...)"})
+    positive_label: str | None = field(default=None, metadata={
+        "help": "the class to detect (default: 1, true or yes in any spelling, else the "
+                "rarer class)", "metavar": "LABEL"})
+    test_data: str | None = field(default=None, metadata={
+        "help": "a CSV with the same columns for the test metrics (default: every tenth "
+                "block of --data is held out)", "metavar": "PATH"})
+    rows: int = field(default=200_000, metadata={
+        "help": "rows of the generated file, for --data sample"})
+    sample_rows: int = field(default=100_000, metadata={
+        "help": "rows read, from blocks spread over the file, to decide the columns and "
+                "learn the preprocessing (statistics, vocabularies)"})
+    block_kib: int = field(default=4096, metadata={
+        "help": "size of the blocks read, parsed and shuffled, in KiB"})
+    parser: str = field(default="arrow", metadata={
+        "help": "what parses the CSV text inside the tf.data pipeline: Apache Arrow's CSV "
+                "reader (pyarrow; parses blocks in parallel, falls back to pandas for dates "
+                "and blocks it rejects), pandas' C parser, or TensorFlow's tf.io.decode_csv "
+                "(graph ops only, the slowest)", "choices": ("arrow", "pandas", "tensorflow")})
 
 
 """
@@ -110,10 +148,10 @@ A `CsvStream` is a file's columns, what each of them is, and the byte ranges of 
 blocks; only a sample is read before tf.data asks for the rest.
 
 The file is taken as it is, the way the in-memory recipes take theirs: a sample of blocks
-spread over the file is read with pandas, `recipes.columns` decides each column's role on
-it (numbers, categories, dates; identifiers, constants and free text are left out) and the
+spread over the file is read with pandas, `columns` decides each column's role on it
+(numbers, categories, dates; identifiers, constants and free text are left out) and the
 target's two labels, and the model's preprocessing is adapted on it (see
-recipes/linear_family.py). Every block is then parsed to the same typed columns inside the
+linear_family.py). Every block is then parsed to the same typed columns inside the
 pipeline: numbers as floats (missing: NaN, which the model fills in), categories as
 strings (missing: the empty string; a value the sample never showed goes to the lookup's
 out-of-vocabulary slot). A row whose target is missing is skipped.
@@ -149,99 +187,100 @@ class CsvStream:
     line_bytes: float                 # average bytes per row, from the first block
     crlf: bool = False
     description: dict | None = None   # the true model, for generated data
+    config: Config | None = None      # the options it was read with (the parser)
     sample: object = None             # pandas.DataFrame: rows of blocks spread over the file
     y_sample: np.ndarray | None = None  # their targets, 1 for the positive label
     roles: dict[str, str] = field(default_factory=dict)  # feature column -> role
     labels: list[str] = field(default_factory=lambda: ["0", "1"])  # negative, positive
     left_out: dict[str, str] = field(default_factory=dict)  # column -> why
     leaks: dict[str, str] = field(default_factory=dict)
-    sample_without_target: int = 0    # rows of the sample skipped for a missing target
     schema: dict = field(default_factory=dict)  # the model's inputs (linear_family.make_schema)
+    dropped_rows = 0  # a stream skips the rows without a target as they come, uncounted
+    notes = property(family.column_notes)  # what the run left out and why, as for a Table
+    # Set by build_model, train and evaluate, for the report:
+    model: object = None              # the model saved; build_model returns its packed twin
+    batch_size: int = 0               # rows per SGD step, all workers together
+    worker: tuple[int, int] = (0, 1)  # this machine's index among the workers, their number
+    read: dict = field(default_factory=dict)  # rows and bytes this worker trained on, time
+    roc: tuple = ()                   # false and true positive rates on the test blocks
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.roles)
 
-    @property
-    def dropped_rows(self) -> int:
-        """For linear_family.describe_columns: a stream counts no rows before it has read
-        them all (rows without a target are skipped as they come)."""
-        return 0
 
-
-def load_data(source: str = "sample", target: str | None = None, *,
-              test_data: str | None = None, config: Config | None = None,
-              workdir: Path | None = None, features: Sequence[str] | None = None,
-              drop: Sequence[str] = (), positive_label: str | None = None) -> CsvStream:
+def load_data(source: str = "sample", config: Config | None = None) -> CsvStream:
     """Finds the file's columns, cuts it into blocks, and decides on a sample of them what
-    each column is; `sample` first generates the file into `workdir` (the run directory)."""
+    each column is; `sample` is generated first (see generated_sample)."""
     config = config or Config()
-    description = None
+    description, target = None, config.target or SAMPLE_TARGET
     if source == "full":
-        raise common.RecipeError(
+        raise RecipeError(
             "sgd-classifier has no full dataset: its sample is generated, as large as you ask",
             hint="use --data sample --rows N, or --data PATH to your own CSV")
     if source == "sample":
-        path = generated_sample(Path(workdir or "."), config.rows, config.seed or 0)
-        description = json.loads(path.with_suffix(".json").read_text())
-        name, target = f"sample:generated {config.rows:,} rows", target or SAMPLE_TARGET
+        path = str(generated_sample(config.rows, config.seed or 0))
+        description = json.loads(Path(path).with_suffix(".json").read_text())
+        name = f"sample:generated {config.rows:,} rows"
     else:
-        path, name = str(source), source
-    path = str(path)
-    target = target or SAMPLE_TARGET
+        path = name = str(source)
     columns, header_bytes, crlf = read_header(path, target)
-    blocks = cut_blocks(path, header_bytes, config.block_bytes)
+    block_bytes = config.block_kib << 10
+    blocks = cut_blocks(path, header_bytes, block_bytes)
     line_bytes = blocks.lengths[0] / max(count_lines(path, blocks.starts[0], blocks.lengths[0]),
                                          1)
-    if test_data is not None:
-        test_columns, test_header, test_crlf = read_header(str(test_data), target,
+    if config.test_data is not None:
+        test_columns, test_header, test_crlf = read_header(config.test_data, target,
                                                            what="--test-data")
         crlf = crlf or test_crlf
         if test_columns != columns:
-            raise common.RecipeError(f"--test-data {test_data} has other columns than {path}",
-                                     hint="give a test file with the same header row")
-        train, test = blocks, cut_blocks(str(test_data), test_header, config.block_bytes)
+            raise RecipeError(f"--test-data {config.test_data} has other columns than {path}",
+                              hint="give a test file with the same header row")
+        train, test = blocks, cut_blocks(config.test_data, test_header, block_bytes)
     else:
-        every = max(2, round(1 / config.test_fraction)) if config.test_fraction else 0
-        held = [i for i in range(len(blocks)) if every and i % every == every - 1]
+        every = max(2, round(1 / config.test_fraction))
+        held = {i for i in range(len(blocks)) if i % every == every - 1}
         if len(blocks) < 2 or not held:
-            raise common.RecipeError(
+            raise RecipeError(
                 f"{path} is too small to hold out test rows by blocks ({len(blocks)} of them)",
                 hint="give a larger file, or a separate test file with --test-data")
-        held_set = set(held)
-        train = blocks.select([i for i in range(len(blocks)) if i not in held_set])
-        test = blocks.select(held)
-    stream = CsvStream(columns, target, train, test, name, line_bytes, crlf, description)
-    decide_columns(stream, config.sample_rows, features, drop, positive_label)
-    return stream
-
-
-def decide_columns(stream: CsvStream, rows: int, features: Sequence[str] | None = None,
-                   drop: Sequence[str] = (), positive_label: str | None = None) -> None:
-    """Reads the sample and decides on it, as the in-memory recipes decide on their whole
-    table: the features, their roles, the labels and the probable leaks."""
-    frame = read_sample(stream, rows)
-    decided = family.decide(frame, stream.target, stream.train.paths[0], "binary",
-                            features=features, drop=drop, positive_label=positive_label,
-                            rows="sampled row")
+        train = blocks.select([i for i in range(len(blocks)) if i not in held])
+        test = blocks.select(sorted(held))
+    stream = CsvStream(columns, target, train, test, name, line_bytes, crlf, description,
+                       config)
+    decided = family.decide(read_sample(stream, config.sample_rows), target, path, "binary",
+                            features=family.column_list(config.features),
+                            drop=family.column_list(config.drop),
+                            positive_label=config.positive_label, rows="sampled row")
     stream.y_sample, stream.labels = decided.y, decided.labels
     stream.roles, stream.left_out, stream.leaks = decided.roles, decided.left_out, decided.leaks
     stream.sample = decided.frame[decided.used]
-    stream.sample_without_target = decided.rows_without_target
     stream.schema = family.make_schema(stream.sample, stream.roles)
+    return stream
 
 
-def generated_sample(workdir: Path, rows: int, seed: int) -> Path:
-    path = workdir / "generated-sample.csv"
-    if not path.exists():  # a resumed run finds it again
-        make_big_csv().write_csv(path, rows, seed=seed)
+def generated_sample(rows: int, seed: int) -> Path:
+    """The generated sample's file, written once into Keras' cache (where
+    keras.utils.get_file keeps downloads), named by its rows and seed; written in a
+    scratch folder first, so that an interrupted run never leaves half a file."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    if not os.access(home if home.exists() else home.parent, os.W_OK):
+        home = Path(tempfile.gettempdir()) / ".keras"  # as Keras falls back
+    folder = home / "datasets" / NAME
+    path = folder / f"generated-{rows}-rows-seed-{seed}.csv"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            make_big_csv().write_csv(Path(scratch) / path.name, rows, seed=seed)
+            for done in (path.with_suffix(".json"), path):  # the file last: it says "ready"
+                os.replace(Path(scratch) / done.name, done)
     return path
 
 
 def make_big_csv():
-    """The generator script shipped in datasets/, loaded by path (datasets/ is data, not a
-    package)."""
-    script = data.shipped_file("make_big_csv.py")
+    """The generator script datasets/make_big_csv.py (beside a copy of this file:
+    datasets/make_big_csv.py there), loaded by path: datasets/ is data, not a package."""
+    script = family.shipped_file("make_big_csv.py")
     spec = importlib.util.spec_from_file_location("keras_recipes_make_big_csv", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -262,32 +301,26 @@ def is_remote(path: str) -> bool:
 
 def open_file(path: str):
     if is_remote(path):
-        import tensorflow as tf
-
         return tf.io.gfile.GFile(str(path), "rb")
     return open(path, "rb")
 
 
 def file_size(path: str) -> int:
     if is_remote(path):
-        import tensorflow as tf
-
         return int(tf.io.gfile.stat(str(path)).length)
     return Path(path).stat().st_size
 
 
 def check_file(path: str, what: str) -> None:
     if is_remote(path):
-        import tensorflow as tf
-
         exists, folder = tf.io.gfile.exists(path), tf.io.gfile.isdir(path)
     else:
         exists, folder = Path(path).exists(), Path(path).is_dir()
     if not exists:
-        raise common.RecipeError(f"{what} {path}: no such file", hint="check the path")
+        raise RecipeError(f"{what} {path}: no such file", hint="check the path")
     if folder:
-        raise common.RecipeError(f"{what} {path} is a directory, not a CSV file",
-                                 hint="give the path of a .csv file")
+        raise RecipeError(f"{what} {path} is a directory, not a CSV file",
+                          hint="give the path of a .csv file")
 
 
 def read_header(path: str, target: str, what: str = "--data") -> tuple[list[str], int, bool]:
@@ -298,26 +331,26 @@ def read_header(path: str, target: str, what: str = "--data") -> tuple[list[str]
     head, newline, rest = start.partition(b"\n")
     head, first_row = head + newline, rest.partition(b"\n")[0]
     if not head.strip():
-        raise common.RecipeError(f"{path} is empty",
-                                 hint="give a CSV file with a header row and data rows")
+        raise RecipeError(f"{path} is empty",
+                          hint="give a CSV file with a header row and data rows")
     if b"\x00" in head:
-        raise common.RecipeError(f"{path} looks like a binary file, not a CSV",
-                                 hint="export the data as comma-separated text")
+        raise RecipeError(f"{path} looks like a binary file, not a CSV",
+                          hint="export the data as comma-separated text")
     try:
         columns = next(csv.reader([head.decode("utf-8").rstrip("\r\n")]))
     except UnicodeDecodeError:
-        raise common.RecipeError(f"{path} is not UTF-8 text", hint="re-save it as UTF-8") from None
+        raise RecipeError(f"{path} is not UTF-8 text", hint="re-save it as UTF-8") from None
     columns = [c.strip().lstrip("\ufeff") for c in columns]
     if not first_row.strip():
-        raise common.RecipeError(f"{path} has a header but no rows", hint="add data rows")
+        raise RecipeError(f"{path} has a header but no rows", hint="add data rows")
     if target not in columns:
         shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
-        raise common.RecipeError(f"{path} has no column {target!r} to predict",
-                                 hint=f"name the target (two labels) with --target; the "
-                                      f"columns are: {shown}")
+        raise RecipeError(f"{path} has no column {target!r} to predict",
+                          hint=f"name the target (two labels) with --target; the "
+                                f"columns are: {shown}")
     if len(columns) < 2:
-        raise common.RecipeError(f"{path} has no feature columns besides {target!r}",
-                                 hint="the CSV needs at least one column to predict from")
+        raise RecipeError(f"{path} has no feature columns besides {target!r}",
+                          hint="the CSV needs at least one column to predict from")
     return columns, len(head), head.endswith(b"\r\n")
 
 
@@ -348,10 +381,6 @@ def count_lines(path: str, start: int, length: int) -> int:
 def read_sample(stream: CsvStream, rows: int):
     """About `rows` rows, as pandas reads a whole table, from training blocks spread evenly
     over the file."""
-    import io
-
-    import pandas as pd
-
     per_block = max(stream.train.nbytes() / max(len(stream.train), 1) / stream.line_bytes, 1)
     wanted = min(len(stream.train), max(1, math.ceil(rows / per_block)))
     chosen = np.unique(np.linspace(0, len(stream.train) - 1, wanted).round().astype(int))
@@ -362,8 +391,8 @@ def read_sample(stream: CsvStream, rows: int):
         frame = pd.read_csv(io.BytesIO(text), header=None, names=stream.columns,
                             encoding="utf-8", index_col=False)
     except UnicodeDecodeError:
-        raise common.RecipeError(f"{blocks.paths[0]} is not UTF-8 text",
-                                 hint="re-save it as UTF-8") from None
+        raise RecipeError(f"{blocks.paths[0]} is not UTF-8 text",
+                          hint="re-save it as UTF-8") from None
     except (pd.errors.ParserError, ValueError) as error:  # named by its line in the file
         raise find_bad_row(stream, str(error), labels=False) from None
     return frame
@@ -385,14 +414,12 @@ def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = No
     `counter` and `bytes_counter`, tf.Variables, count the rows that pass and the bytes
     read. `parser`: see PARSERS.
     """
-    import tensorflow as tf
-
     layout = Layout.of(stream)
     load_block = PARSERS[parser](stream, layout)
     deterministic = seed is not None or not shuffle
 
     # No Python control flow on tensors here: AutoGraph's conversion, tf.data's default,
-    # would only cost its time (about half a second) before the first block is read.
+    # would only cost its time before the first block is read.
     @tf.autograph.experimental.do_not_convert
     def parse(path, start, length):
         numbers, strings, y = load_block(path, start, length)
@@ -484,10 +511,10 @@ def pandas_parser(stream: CsvStream, layout: Layout):
     """Reads and parses a block with pandas' C parser, inside the pipeline.
 
     A file of numbers only is parsed as one float32 array, the fastest way pandas has.
-    Categories are read as pandas categoricals (each distinct text once, as written; a
-    third faster to parse than Python strings) and leave as fixed-width bytes, looked up by
+    Categories are read as pandas categoricals (each distinct text once, as written;
+    faster to parse than Python strings) and leave as fixed-width bytes, looked up by
     their codes, which TensorFlow copies in one go (Python strings it converts one by one,
-    several times slower than the parse itself); packed_model strips them, as
+    slower than the parse itself); packed_model strips them, as
     columns.categories does. pandas' parser holds Python's lock for most of its work, so
     the pipeline's parallel calls parse about one block at a time.
     """
@@ -591,9 +618,6 @@ def in_pipeline(load, layout: Layout):
     """`load`, from a block's bytes to its (numbers, strings, labels) arrays, as a step of
     the tf.data pipeline (tf.numpy_function: the block's path and range arrive as NumPy
     values; lighter than tf.py_function, which wraps them in eager tensors)."""
-    import pandas as pd
-    import tensorflow as tf
-
     def load_range(path, start, length):
         try:
             return load(read_block(path, start, length))
@@ -615,10 +639,6 @@ def in_pipeline(load, layout: Layout):
 def pandas_loader(layout: Layout):
     """A block's bytes to its (numbers, strings, labels) arrays, with pandas (see
     pandas_parser)."""
-    import io
-
-    import pandas as pd
-
     numeric_target = layout.numeric_labels
     labels = [float(v) for v in layout.labels] if numeric_target else layout.labels
     typed = {i: np.float32 for i, part in zip(layout.number_columns, layout.date_parts,
@@ -691,14 +711,13 @@ def pandas_loader(layout: Layout):
 def tensorflow_parser(stream: CsvStream, layout: Layout):
     """Parses a block with TensorFlow's own ops: split into lines, then tf.io.decode_csv.
 
-    Only the read is Python; the parsing is graph ops. It costs about twice the CPU time of
-    pandas' parser. Number columns must hold numbers (or nothing); dates need pandas.
+    Only the read is Python; the parsing is graph ops, which cost more CPU time than
+    pandas' parser (benchmarks/results.md). Number columns must hold numbers (or nothing);
+    dates need pandas.
     """
-    import tensorflow as tf
-
     if any(layout.date_parts):
-        raise common.RecipeError("--parser tensorflow does not read date columns",
-                                 hint="use --parser pandas (the default), or --drop them")
+        raise RecipeError("--parser tensorflow does not read date columns",
+                          hint="use --parser arrow or pandas, or --drop them")
     numeric_target = layout.numeric_labels
     defaults = []
     for i in range(layout.n_columns):
@@ -740,36 +759,9 @@ PARSERS = {"arrow": arrow_parser, "pandas": pandas_parser,
            "tensorflow": tensorflow_parser}
 
 
-def estimated_steps(stream: CsvStream, config: Config) -> int:
-    """SGD steps in the whole fit, from the training bytes and the bytes per row."""
-    rows = stream.train.nbytes() / stream.line_bytes
-    return max(1, math.ceil(rows / batch_size_of(stream, config)) * config.epochs)
-
-
-def batch_size_of(stream: CsvStream, config: Config, workers: int = 1) -> int:
-    """Rows per SGD step: `config.batch_size`, or by default 1,024, doubled up to 4,096
-    while a pass over this worker's share of the file still takes at least 200 steps.
-
-    On a CPU a step of 4,096 rows costs little more than one of 1,024 (its fixed cost
-    dominates), so a large file trains in a quarter of the steps; and the model, a
-    logistic regression on standardised features, still reaches the data's best accuracy
-    in 200 steps along the cosine decay. Small files keep 1,024 rows a step, and steps
-    enough to converge.
-    """
-    if config.batch_size:
-        return config.batch_size
-    rows = stream.train.nbytes() / stream.line_bytes / workers
-    size = 1024
-    while size < 4096 and rows / (2 * size) >= 200:
-        size *= 2
-    return size
-
-
 @contextlib.contextmanager
 def reading(stream: CsvStream):
     """Turns TensorFlow's parse errors into one line naming the bad row of the file."""
-    import tensorflow as tf
-
     try:
         yield
     except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
@@ -777,12 +769,10 @@ def reading(stream: CsvStream):
 
 
 def find_bad_row(stream: CsvStream, tf_message: str, labels: bool = True
-                 ) -> common.RecipeError:
+                 ) -> RecipeError:
     """Scans the files with pandas (fast, in chunks) for the first row the pipeline
     rejected: a target that is not one of the two labels, or a row that does not parse.
     `labels`: whether the labels are known yet."""
-    import pandas as pd
-
     target = stream.target
     for path in dict.fromkeys([*stream.train.paths, *stream.test.paths]):
         line = 1
@@ -803,7 +793,7 @@ def find_bad_row(stream: CsvStream, tf_message: str, labels: bool = True
                     bad = values.notna() & ~known
                     if labels and bad.any():
                         row = int(np.flatnonzero(bad.to_numpy())[0])
-                        return common.RecipeError(
+                        return RecipeError(
                             f"{path}, line {line + row + 1}, column {target!r}: "
                             f"{text.iloc[row]!r} is not one of the labels "
                             f"({', '.join(map(repr, stream.labels))})",
@@ -813,12 +803,12 @@ def find_bad_row(stream: CsvStream, tf_message: str, labels: bool = True
                     line += len(chunk)
         except pd.errors.ParserError as error:
             reason = " ".join(str(error).split())[:160]
-            return common.RecipeError(f"{path}: {reason}",
-                                      hint="every row needs one value per column")
+            return RecipeError(f"{path}: {reason}",
+                               hint="every row needs one value per column")
     reason = " ".join(tf_message.split())[:160]
-    return common.RecipeError(f"could not parse the CSV: {reason}",
-                              hint="check the file for rows with the wrong number of fields, "
-                                   "or numbers where --parser tensorflow needs them")
+    return RecipeError(f"could not parse the CSV: {reason}",
+                       hint="check the file for rows with the wrong number of fields, "
+                            "or numbers where --parser tensorflow needs them")
 
 
 """
@@ -826,26 +816,55 @@ def find_bad_row(stream: CsvStream, tf_message: str, labels: bool = True
 
 logistic-regression's model, its preprocessing adapted on the sample (numbers' medians,
 means and variances; categories' vocabularies), trained by plain SGD with momentum on
-minibatches.
+minibatches. The rows per step: `--batch-size` on each worker, or by default 1,024,
+doubled up to 4,096 while a pass over this worker's share of the file still takes at least
+200 steps. A step's fixed cost dominates on a CPU, so larger steps train a large file
+sooner, and 200 steps along the cosine decay are still enough for this convex model to
+settle (benchmarks/results.md, "Measured by hand").
 """
 
 
-def build_model(x_sample, y_sample: np.ndarray, config: Config | None = None,
-                total_steps: int | None = None, roles: dict[str, str] | None = None):
-    """`x_sample`: the sample's feature columns (a DataFrame; or an array of numbers).
-    `total_steps`, the steps of the whole fit (estimated from the file size), lets the
-    learning rate decay along a cosine to 1% by the end, so the last steps settle."""
-    import keras
-
+def build_model(stream: CsvStream, config: Config | None = None):
+    """The model for the stream, saved as `stream.model` (it takes a dict of raw columns),
+    and returned as its packed twin (packed_model), which trains it on the pipeline's
+    arrays. Call it in the distribution strategy's scope: the strategy decides this
+    machine's share of the blocks and the rows per step."""
     config = config or Config()
-    rate = config.learning_rate
-    if total_steps:
-        rate = keras.optimizers.schedules.CosineDecay(rate, total_steps, alpha=0.01)
-    return family.build_model(x_sample, y_sample, "binary_crossentropy", config=config,
-                              activation="sigmoid",
-                              optimizer=keras.optimizers.SGD(rate, momentum=config.momentum),
-                              metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-                              name="sgd_classifier", roles=roles)
+    strategy = tf.distribute.get_strategy()
+    stream.worker = worker_place(strategy)
+    stream.batch_size = config.batch_size or default_batch_size(
+        stream, stream.worker[1]) * strategy.num_replicas_in_sync
+    rows = stream.train.nbytes() / stream.line_bytes
+    total_steps = max(1, math.ceil(rows / stream.batch_size) * config.epochs)
+    # the learning rate decays along a cosine to 1% by the end, so the last steps settle
+    rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, total_steps, alpha=0.01)
+    stream.model = family.build_model(
+        stream.sample, stream.y_sample, "binary_crossentropy", config=config,
+        activation="sigmoid", optimizer=keras.optimizers.SGD(rate, momentum=config.momentum),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")], name="sgd_classifier",
+        roles=stream.roles)
+    return packed_model(stream.model, stream, config)
+
+
+def default_batch_size(stream: CsvStream, workers: int = 1) -> int:
+    rows = stream.train.nbytes() / stream.line_bytes / workers
+    size = 1024
+    while size < 4096 and rows / (2 * size) >= 200:
+        size *= 2
+    return size
+
+
+def worker_place(strategy) -> tuple[int, int]:
+    """This machine's index among the workers of a multi-worker cluster (a chief, when
+    there is one, first) and their number, from the strategy's cluster (TF_CONFIG);
+    (0, 1) on one machine."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return 0, 1
+    jobs = resolver.cluster_spec().as_dict()
+    tasks = [(job, i) for job in ("chief", "worker") for i in range(len(jobs.get(job, ())))]
+    me = (resolver.task_type, int(resolver.task_id))
+    return (tasks.index(me), len(tasks)) if me in tasks else (0, 1)
 
 
 def packed_model(model, stream: CsvStream, config: Config | None = None):
@@ -886,8 +905,6 @@ class PackedEncoding(keras.layers.Layer):
         self.lookups = lookups
 
     def call(self, inputs):
-        import tensorflow as tf
-
         numbers, strings = inputs
         pieces = []
         if self.number_layers:
@@ -902,7 +919,8 @@ class PackedEncoding(keras.layers.Layer):
 """
 ## Train
 
-`engine.fit` keeps a checkpoint after every pass, so an interrupted run can be resumed.
+One `model.fit` over the pipeline; the runner adds its checkpoint after every pass, so an
+interrupted run can be resumed (`--resume DIR`).
 
 On several machines (`--strategy multi-worker`, TensorFlow's MultiWorkerMirroredStrategy)
 each worker streams only its own share of the training blocks, every `workers`-th one from
@@ -915,16 +933,16 @@ are done (tf.distribute's handling of uneven input).
 """
 
 
-def train(model, stream: CsvStream, config: Config, *, run: common.RunDir,
-          verbose: int = 1, worker: int = 0, workers: int = 1) -> tuple[dict, int, int]:
-    """Passes over this worker's share of the training blocks; returns the history, the
-    rows it trained on and the bytes it read. `model`: packed_model's twin."""
-    import tensorflow as tf
-
+def train(model, stream: CsvStream, config: Config, callbacks=(),
+          verbose: int = 1) -> dict[str, list[float]]:
+    """Passes over this worker's share of the training blocks; the history. `model`:
+    build_model's packed twin. The rows and bytes it read, and the time it took, are kept
+    in `stream.read`."""
     counter = tf.Variable(0, dtype="int64", trainable=False)
     bytes_counter = tf.Variable(0, dtype="int64", trainable=False)
+    worker, workers = stream.worker
     share = stream.train.select(range(worker, len(stream.train), workers))
-    ds = to_dataset(stream, share, batch_size=batch_size_of(stream, config, workers),
+    ds = to_dataset(stream, share, batch_size=stream.batch_size or default_batch_size(stream),
                     shuffle=True, seed=config.seed, counter=counter,
                     bytes_counter=bytes_counter, parser=config.parser)
     if workers > 1:  # already split by worker: tf.distribute must not split it again
@@ -932,18 +950,22 @@ def train(model, stream: CsvStream, config: Config, *, run: common.RunDir,
         options.experimental_distribute.auto_shard_policy = (
             tf.data.experimental.AutoShardPolicy.OFF)
         ds = ds.with_options(options)
+    started, cpu = time.perf_counter(), time.process_time()
     with reading(stream), warnings.catch_warnings():
         # A stream's length is unknown until its end, where Keras warns that it "ran out".
         warnings.filterwarnings("ignore", message="Your input ran out of data")
-        history = engine.fit(model, ds, run=run, epochs=config.epochs, verbose=verbose,
-                             shuffle=False,  # the pipeline shuffles
-                             callbacks=[CountFromHere([counter, bytes_counter])])
-    return history, int(counter.numpy()), int(bytes_counter.numpy())
+        history = model.fit(ds, epochs=config.epochs, verbose=verbose,
+                            shuffle=False,  # the pipeline shuffles
+                            callbacks=[*callbacks, CountFromHere([counter, bytes_counter])])
+    stream.read = {"rows": int(counter.numpy()), "bytes": int(bytes_counter.numpy()),
+                   "seconds": time.perf_counter() - started,
+                   "cpu_seconds": time.process_time() - cpu}  # all cores together
+    return history.history
 
 
 class CountFromHere(keras.callbacks.Callback):
-    """Sets the counters to zero as training begins: under a multi-worker strategy, the
-    engine first draws a batch to build the model with, and that reading is not training."""
+    """Sets the counters to zero as training begins: under a multi-worker strategy, a
+    batch is first drawn to build the model with, and that reading is not training."""
 
     def __init__(self, counters):
         super().__init__()
@@ -965,12 +987,9 @@ fit in memory either.
 BINS = 2000
 
 
-def evaluate(model, stream: CsvStream, config: Config | None = None) -> tuple[dict, tuple]:
-    """The test metrics, and the ROC curve (false and true positive rates). `model`:
-    packed_model's twin."""
-    import tensorflow as tf
-
-    config = config or Config()
+def evaluate(model, stream: CsvStream) -> dict:
+    """The test metrics; the ROC curve (false and true positive rates) is kept in
+    `stream.roc`. `model`: build_model's packed twin."""
     threshold = 0.5
     # Called as a function, not through predict_on_batch: under a multi-worker strategy
     # that would split each block across the workers, while each already has them all.
@@ -979,7 +998,7 @@ def evaluate(model, stream: CsvStream, config: Config | None = None) -> tuple[di
     histograms = np.zeros((2, BINS), dtype=np.int64)
     loss = 0.0
     with reading(stream):
-        for x, y in to_dataset(stream, stream.test, parser=config.parser):
+        for x, y in to_dataset(stream, stream.test, parser=(stream.config or Config()).parser):
             probability = np.asarray(forward(x)).ravel()
             label = y.numpy().ravel().astype(int)
             predicted = (probability >= threshold).astype(int)
@@ -992,156 +1011,43 @@ def evaluate(model, stream: CsvStream, config: Config | None = None) -> tuple[di
     negatives, positives = histograms[0][::-1].cumsum(), histograms[1][::-1].cumsum()
     fpr = np.r_[0.0, negatives / max(negatives[-1], 1)]
     tpr = np.r_[0.0, positives / max(positives[-1], 1)]
-    metrics = family.binary_summary(*(int(c) for c in counts), fpr=fpr, tpr=tpr,
-                                    log_loss_sum=loss, threshold=threshold)
-    return metrics, (fpr, tpr)
+    stream.roc = (fpr, tpr)
+    return family.binary_summary(*(int(c) for c in counts), fpr=fpr, tpr=tpr,
+                                 log_loss_sum=loss, threshold=threshold)
 
 
-"""
-## Command line
-"""
-
-
-"""
-## Predict
-
-`advisor predict RUN --data FILE` reads the run's columns.json and model.keras, as for
-the in-memory recipes.
-"""
-
-predict_run = family.predict_run
-
-
-def parse_args(argv: Sequence[str] | None):
-    defaults = Config()
-    parser = common.make_parser(
-        NAME, "Train a logistic regression with SGD on a CSV streamed from disk in blocks "
-              "(never loaded whole).",
-        data_help="'sample' (a generated file with a known model, see --rows) or a PATH to "
-                  "your CSV as it is (a header row; numbers, categories, dates and missing "
-                  "values are taken), local or gs://, hdfs://, s3:// (through tf.io.gfile)",
-        epochs=defaults.epochs, batch_size=defaults.batch_size)
-    family.set_help(parser, "--epochs", "passes over the file")
-    family.set_help(parser, "--batch-size", "rows per SGD step, on each worker (default: "
-                                            "1024, doubled up to 4096 while a pass over the "
-                                            "file still takes at least 200 steps)")
-    parser.add_argument("--target", default=SAMPLE_TARGET,
-                        help="the column to predict (two labels: 0/1, yes/no, ...)")
-    parser.add_argument("--features", type=family.column_list, default=None,
-                        metavar="A,B,...",
-                        help="train on these columns only (default: every number, category "
-                             "and date column of the sample; identifiers, constants and free "
-                             "text are left out and the run says which)")
-    parser.add_argument("--drop", type=family.column_list, default=[], metavar="A,B,...",
-                        help="leave these columns out")
-    parser.add_argument("--positive-label", default=None, metavar="LABEL",
-                        help="the class to detect (default: 1, true or yes in any spelling, "
-                             "else the rarer class)")
-    parser.add_argument("--test-data", default=None, metavar="PATH",
-                        help="a CSV with the same columns for the test metrics (default: "
-                             "every tenth block of --data is held out)")
-    parser.add_argument("--rows", type=common.positive_int, default=defaults.rows,
-                        help="rows of the generated file, for --data sample")
-    parser.add_argument("--learning-rate", type=common.positive_float,
-                        default=defaults.learning_rate, help="SGD's learning rate")
-    parser.add_argument("--momentum", type=family.fraction_below_one, default=defaults.momentum,
-                        help="SGD's momentum")
-    parser.add_argument("--sample-rows", type=common.positive_int, default=defaults.sample_rows,
-                        help="rows read, from blocks spread over the file, to decide the "
-                             "columns and learn the preprocessing (statistics, vocabularies)")
-    parser.add_argument("--block-kib", type=common.positive_int,
-                        default=defaults.block_bytes >> 10,
-                        help="size of the blocks read, parsed and shuffled, in KiB")
-    parser.add_argument("--parser", choices=list(PARSERS), default=defaults.parser,
-                        help="what parses the CSV text inside the tf.data pipeline: Apache "
-                             "Arrow's CSV reader (pyarrow; parses blocks in parallel, falls back "
-                             "to pandas for dates and blocks it rejects), pandas' C parser, or "
-                             "TensorFlow's tf.io.decode_csv (graph ops only, the slowest)")
-    engine.add_options(parser, jit_on_cpu=False)
-    return engine.parse(parser, argv)
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    args = parse_args(argv)
-    config = family.config_from(Config, args)
-    config.block_bytes = args.block_kib << 10
-    # A file of yours is checked before TensorFlow starts; the sample is generated in the run.
-    choices = {"features": args.features, "drop": args.drop,
-               "positive_label": args.positive_label}
-    stream = None if args.data == "sample" else load_data(
-        args.data, args.target, test_data=args.test_data, config=config, **choices)
-    setup = engine.setup(args)  # strategy, seed, precision, XLA
-    config.steps_per_execution = setup.steps_per_execution(config.steps_per_execution)
-
-    with common.open_run_dir(setup.output_dir(args.output), NAME,
-                             resume=args.resume is not None) as run:
-        engine.save_run_options(run, args._argv)
-        stream = stream or load_data("sample", args.target, test_data=args.test_data,
-                                     config=config, workdir=run.path, **choices)
-        family.describe_columns(stream)
-        config.batch_size = setup.global_batch(
-            batch_size_of(stream, config, setup.workers))  # --batch-size is per worker
-        with setup.scope():
-            model = build_model(stream.sample, stream.y_sample, config, roles=stream.roles,
-                                total_steps=estimated_steps(stream, config))
-            packed = packed_model(model, stream, config)  # trains `model`'s weights
-        started, cpu = time.perf_counter(), time.process_time()
-        history, rows, read = train(packed, stream, config, run=run,
-                                    verbose=0 if args.quiet else 1, worker=setup.worker,
-                                    workers=setup.workers)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        test, roc = evaluate(packed, stream, config)
-
-        metrics = {
-            "recipe": NAME,
-            "data": stream.source,
-            "target": stream.target,
-            "task": "binary",
-            "labels": stream.labels,
-            "features": stream.feature_names,
-            "left_out": stream.left_out,
-            "probable_leaks": stream.leaks,
-            "train_bytes": stream.train.nbytes(),
-            "train_rows_seen": rows,  # by this worker, with several
-            "train_bytes_read": read,
-            "worker": {"index": setup.worker, "of": setup.workers},
-            "sample_rows": int(len(stream.y_sample)),
-            "config": asdict(config),
-            "engine": setup.describe(),
-            "fit_seconds": round(seconds, 3),
-            "fit_cpu_seconds": round(cpu, 3),  # all cores together
-            "rows_per_second": round(rows / seconds) if seconds > 0 else None,
-            "peak_memory_mb": peak_memory_mb(),
-            "coefficients": family.coefficients(model),
-            "test": test,
-        }
-        if stream.description is not None:
-            metrics["bayes_accuracy"] = stream.description["bayes_accuracy"]
-            metrics["true_model"] = stream.description["model"]
-            for generated in (run.file("generated-sample.csv"), run.file("generated-sample.json")):
-                generated.unlink(missing_ok=True)
-        run.save_model(model)
-        run.write_json(family.COLUMNS_FILE, {
-            **stream.schema, "recipe": NAME, "target": stream.target, "task": "binary",
-            "labels": stream.labels, "threshold": 0.5})
-        run.write_history(history)
-        run.save_figure(family.plot_roc(*roc, f"{NAME}: {stream.source} (test blocks)"),
-                        "roc_curve.png")
-        engine.finish(run)
-        run.write_json("metrics.json", metrics)
-    setup.cleanup(run)
-
-    shown = {**test, "rows_per_second": metrics["rows_per_second"],
-             "peak_memory_mb": metrics["peak_memory_mb"]}
-    if "bayes_accuracy" in metrics:
-        shown["bayes_accuracy"] = metrics["bayes_accuracy"]
-    common.print_metrics(f"{NAME} test metrics ({stream.source})", shown, as_json=args.json,
-                         full=metrics)
-    if not args.json:
-        print(f"wrote {run.path}/ (model.keras, {family.COLUMNS_FILE}, history.csv, "
-              "roc_curve.png, metrics.json)", file=sys.stderr)
-        print(f"predict new rows: advisor predict {run.path} --data NEW.csv", file=sys.stderr)
-    return 0
+def report(model, stream: CsvStream, history: dict, config: Config) -> tuple[dict, dict]:
+    """What the run keeps: the saved model (not its packed twin), columns.json for
+    `advisor predict`, the ROC curve, and the speed and memory of the fit."""
+    read = stream.read
+    seconds = read.get("seconds", 0.0)
+    metrics = {
+        "target": stream.target,
+        "task": "binary",
+        "labels": stream.labels,
+        "features": stream.feature_names,
+        "left_out": stream.left_out,
+        "probable_leaks": stream.leaks,
+        "batch_size": stream.batch_size,
+        "sample_rows": int(len(stream.y_sample)),
+        "train_bytes": stream.train.nbytes(),
+        "train_rows_seen": read.get("rows", 0),  # by this worker, with several
+        "train_bytes_read": read.get("bytes", 0),
+        "worker": {"index": stream.worker[0], "of": stream.worker[1]},
+        "fit_seconds": round(seconds, 3),
+        "fit_cpu_seconds": round(read.get("cpu_seconds", 0.0), 3),
+        "rows_per_second": round(read.get("rows", 0) / seconds) if seconds > 0 else None,
+        "peak_memory_mb": peak_memory_mb(),
+        "coefficients": family.coefficients(stream.model),
+    }
+    if stream.description is not None:
+        metrics["bayes_accuracy"] = stream.description["bayes_accuracy"]
+        metrics["true_model"] = stream.description["model"]
+    return metrics, {
+        "model.keras": stream.model,
+        family.COLUMNS_FILE: {**stream.schema, "recipe": NAME, "target": stream.target,
+                              "task": "binary", "labels": stream.labels, "threshold": 0.5},
+        "roc_curve.png": family.plot_roc(*stream.roc, f"{NAME}: {stream.source} (test blocks)")}
 
 
 def peak_memory_mb() -> float | None:
@@ -1154,8 +1060,18 @@ def peak_memory_mb() -> float | None:
     return round(peak / (1 << 20) if sys.platform == "darwin" else peak / 1024, 1)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return common.run_cli(_main, argv)
+"""
+## Predict
+
+`advisor predict RUN --data FILE` reads the run's columns.json and model.keras, as for
+the in-memory recipes.
+"""
+
+predict_file = family.predict_file
+
+
+def main(argv=None):
+    return family.main(sys.modules[__name__], argv)
 
 
 if __name__ == "__main__":

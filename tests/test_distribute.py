@@ -139,8 +139,8 @@ def test_two_sgd_workers_each_stream_their_own_half_and_train_on_every_row_once(
     for index in range(2):
         config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "recipes.sgd_classifier", "--strategy", "multi-worker",
-             "--data", str(path), "--batch-size", "256", "--quiet", "--json",
+            [sys.executable, "-m", "recipes.runner", "sgd-classifier", "--strategy",
+             "multi-worker", "--data", str(path), "--batch-size", "256", "--quiet", "--json",
              "--output", str(tmp_path / f"worker{index}")],
             cwd=tmp_path, env=run_env(TF_CONFIG=config),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
@@ -156,6 +156,7 @@ def test_two_sgd_workers_each_stream_their_own_half_and_train_on_every_row_once(
     chief = json.loads((tmp_path / "worker0" / "metrics.json").read_text())
     assert chief["test"]["accuracy"] >= description["bayes_accuracy"] - 0.03
     assert runs[1]["test"] == chief["test"]  # one model: the same test metrics everywhere
+    assert chief["batch_size"] == 2 * 256  # --batch-size is per worker
     assert not (tmp_path / "worker1").exists()
 
 

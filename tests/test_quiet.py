@@ -75,7 +75,7 @@ def test_every_standalone_recipe_filters_the_same_chatter_and_no_real_error(info
         assert not notice.match(real)
 
 
-@pytest.mark.parametrize("name", ["mnist-fnn", "logistic-regression"])
+@pytest.mark.parametrize("name", ["mnist-fnn", "logistic-regression", "sgd-classifier"])
 def test_a_recipe_copied_alone_starts_without_tensorflows_chatter(name, tmp_path):
     from typer.testing import CliRunner
 

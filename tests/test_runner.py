@@ -57,7 +57,7 @@ def imports(path) -> tuple[set[str], set[str]]:
     return imported - {"recipes"}, ours
 
 
-# What the linear family's five share, copied with each: the family imports only columns.
+# What the table recipes share, copied with each: the family imports only columns.
 SHARED = {"linear_family": {"columns"}, "columns": set()}
 
 
@@ -67,7 +67,7 @@ def test_a_recipe_on_the_runner_imports_nothing_of_the_project(info: RecipeInfo)
     tree = ast.parse(open(path).read())
     imported, ours = imports(path)
     packages = {re.split(r"[<>=~!]", requirement)[0] for requirement in info.requires}
-    assert ours <= ({"linear_family"} if info.predicts_rows else set())
+    assert ours <= (set(SHARED) if info.predicts_rows else set())
     for module in ours | {m for o in ours for m in SHARED[o]}:
         shared, theirs = imports(Path(path).with_name(f"{module}.py"))
         assert theirs == SHARED[module] and "advisor" not in shared

@@ -2,7 +2,9 @@
 scikit-learn's SGDClassifier.partial_fit over pandas chunks, and its memory does not grow
 with the file; a table as real ones come (string categories, empty cells, an ID column, a
 Yes/No label) streams too, matches a scikit-learn pipeline, and its run predicts from raw
-rows through `advisor predict`."""
+rows through `advisor predict`. Runs go through the runner (recipes/runner.py), as
+`advisor run sgd-classifier` does; the file alone is run from its copy in
+tests/test_advisor_copy.py."""
 
 import json
 import os
@@ -13,14 +15,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recipes import linear_family, sgd_classifier
+from recipes import linear_family, runner, sgd_classifier
 
 generator = sgd_classifier.make_big_csv()
 
 
+def run(*options) -> int:
+    return runner.main(["sgd-classifier", *map(str, options)])
+
+
 CHILD = """
 import contextlib, io, json, sys
-from recipes import linear_family, sgd_classifier
+from recipes import runner
 
 folder = sys.argv[1]
 
@@ -29,8 +35,8 @@ def peak_mb():  # the most resident memory since the last reset
 
 def run(name, *options):
     with contextlib.redirect_stdout(io.StringIO()):
-        assert sgd_classifier.main(["--quiet", "--block-kib", "64", "--output",
-                                    f"{folder}/{name}", *options]) == 0
+        assert runner.main(["sgd-classifier", "--quiet", "--block-kib", "64", "--output",
+                            f"{folder}/{name}", *options]) == 0
 
 run("sample", "--rows", "20000")  # the generated sample; and TensorFlow's start-up memory
 growth = {}
@@ -62,7 +68,7 @@ def streamed(files):
     if not os.access("/proc/self/clear_refs", os.W_OK):
         pytest.skip("needs Linux's /proc/self/clear_refs to measure peak memory")
     out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], capture_output=True,
-                         text=True)
+                         text=True, env={**os.environ, "KERAS_HOME": str(folder / "keras")})
     assert out.returncode == 0, out.stderr[-2000:]
     growth = json.loads(out.stdout.splitlines()[-1])
     return json.loads((folder / "large" / "metrics.json").read_text()), folder / "large", growth
@@ -112,20 +118,30 @@ def test_it_learns_the_true_weights(files, streamed):
 def test_run_writes_model_history_roc_and_options(streamed):
     _, out, _ = streamed
     assert {p.name for p in out.iterdir()} == {
-        "model.keras", "columns.json", "history.csv", "roc_curve.png", "metrics.json",
-        "run-options.json"}
+        "model.keras", "columns.json", "history.csv", "training_curves.png", "roc_curve.png",
+        "metrics.json", "run-options.json"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["worker"] == {"index": 0, "of": 1} and metrics["sample_rows"] > 0
+    assert metrics["train_bytes_read"] == metrics["train_bytes"]
+    assert metrics["fit_seconds"] > 0 and metrics["fit_cpu_seconds"] > 0
 
 
-def test_the_sample_is_generated_in_the_run_and_removed_after(files, streamed, tmp_path):
+def test_the_sample_is_generated_into_the_keras_cache_not_the_run(files, streamed, tmp_path):
     folder, _ = files
     metrics = json.loads((folder / "sample" / "metrics.json").read_text())
     assert metrics["data"] == "sample:generated 20,000 rows"
-    assert not list((folder / "sample").glob("generated-sample*"))
+    assert not list((folder / "sample").glob("generated*"))
+    cached = folder / "keras" / "datasets" / "sgd-classifier"
+    assert {p.name for p in cached.iterdir()} == {"generated-20000-rows-seed-0.csv",
+                                                  "generated-20000-rows-seed-0.json"}
+    assert metrics["bayes_accuracy"] == json.loads(
+        (cached / "generated-20000-rows-seed-0.json").read_text())["bayes_accuracy"]
     # The same sample again (seed 0, as the run without --seed), and the rows the run held
     # out for its test (64 KiB blocks, as CHILD reads them), judged by the true model.
     again = tmp_path / "generated-sample.csv"
     generator.write_csv(again, 20_000, seed=0)
-    config = sgd_classifier.Config(block_bytes=64 << 10)
+    assert again.read_bytes() == (cached / "generated-20000-rows-seed-0.csv").read_bytes()
+    config = sgd_classifier.Config(block_kib=64)
     test = sgd_classifier.load_data(str(again), config=config).test
     text = again.read_bytes()
     header = text[:text.index(b"\n") + 1]
@@ -171,8 +187,7 @@ def test_bad_csvs_are_one_line_errors(content, message, tmp_path, capsys):
     path = tmp_path / "data.csv"
     path.write_text(content)
     out = tmp_path / "run"
-    code = sgd_classifier.main(["--data", str(path), "--output", str(out), "--quiet",
-                                "--sample-rows", "2000"])
+    code = run("--data", path, "--output", out, "--quiet", "--sample-rows", "2000")
     err = capsys.readouterr().err.splitlines()
     assert code == 1
     assert err[0].startswith("error: ") and message in err[0], err
@@ -181,7 +196,7 @@ def test_bad_csvs_are_one_line_errors(content, message, tmp_path, capsys):
 
 
 def test_full_is_a_clear_error(tmp_path, capsys):
-    assert sgd_classifier.main(["--data", "full", "--output", str(tmp_path / "run")]) == 1
+    assert run("--data", "full", "--output", tmp_path / "run") == 1
     assert "no full dataset" in capsys.readouterr().err
 
 
@@ -212,9 +227,8 @@ def mixed(tmp_path_factory):
     description = generator.write_csv(folder / "train.csv", 200_000, seed=1, mixed=True)
     generator.write_csv(folder / "test.csv", 50_000, seed=2, mixed=True)
     out = folder / "run"
-    assert sgd_classifier.main(["--data", str(folder / "train.csv"), "--test-data",
-                                str(folder / "test.csv"), "--target", "label", "--quiet",
-                                "--output", str(out)]) == 0
+    assert run("--data", folder / "train.csv", "--test-data", folder / "test.csv",
+               "--target", "label", "--quiet", "--output", out) == 0
     return folder, description, out, json.loads((out / "metrics.json").read_text())
 
 
@@ -277,8 +291,8 @@ def test_a_mixed_run_predicts_raw_rows_with_unseen_values_through_the_advisor(mi
 def test_the_positive_label_can_be_chosen(mixed, tmp_path):
     folder, *_ = mixed
     out = tmp_path / "run"
-    assert sgd_classifier.main(["--data", str(folder / "test.csv"), "--positive-label", "No",
-                                "--drop", "plan", "--quiet", "--output", str(out)]) == 0
+    assert run("--data", folder / "test.csv", "--positive-label", "No", "--drop", "plan",
+               "--quiet", "--output", out) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["labels"] == ["Yes", "No"]
     assert "plan" not in metrics["features"] and metrics["left_out"]["plan"] == (
@@ -289,10 +303,10 @@ def test_the_packed_twin_encodes_rows_as_the_saved_model_does(mixed, tmp_path):
     """Training runs through packed_model's twin; the saved model must see the same
     features, unseen categories and empty cells included."""
     folder, *_ = mixed
-    stream = sgd_classifier.load_data(str(folder / "train.csv"), "label",
-                                      config=sgd_classifier.Config(sample_rows=5000))
-    model = sgd_classifier.build_model(stream.sample, stream.y_sample, roles=stream.roles)
-    packed = sgd_classifier.packed_model(model, stream)
+    stream = sgd_classifier.load_data(str(folder / "train.csv"),
+                                      sgd_classifier.Config(sample_rows=5000))
+    packed = sgd_classifier.build_model(stream)
+    model = stream.model  # the model saved, which the packed twin trains
     rows = pd.read_csv(folder / "test.csv").head(500)
     rows.loc[:20, "colour"] = "purple"
     rows.loc[21:40, "region"] = " north "
@@ -320,16 +334,14 @@ def test_the_file_can_live_on_any_tf_io_gfile_filesystem(files, tmp_path):
         handle.write((folder / "small.csv").read_bytes())
     description = json.loads((folder / "small.json").read_text())
     out = tmp_path / "run"
-    assert sgd_classifier.main(["--data", "ram://bucket/small.csv", "--quiet",
-                                "--output", str(out)]) == 0
+    assert run("--data", "ram://bucket/small.csv", "--quiet", "--output", out) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["data"] == "ram://bucket/small.csv"
     assert metrics["train_bytes_read"] == metrics["train_bytes"]
     assert 0.85 * 15_000 < metrics["train_rows_seen"] < 0.95 * 15_000
     assert metrics["test"]["accuracy"] >= description["bayes_accuracy"] - 0.05  # ~1,500 rows
     missing = tmp_path / "missing"
-    assert sgd_classifier.main(["--data", "ram://bucket/none.csv", "--output", str(missing),
-                                "--quiet"]) == 1
+    assert run("--data", "ram://bucket/none.csv", "--output", missing, "--quiet") == 1
 
 
 @pytest.mark.parametrize("awkward", ["gaps", "text in a number column", "crlf"])
@@ -338,8 +350,8 @@ def test_arrow_and_pandas_parse_a_block_alike(mixed, tmp_path, awkward):
     missing-value markers, spaces around a category, quotes, rows without a label; and a
     block Arrow rejects is read by pandas' code instead."""
     folder, *_ = mixed
-    stream = sgd_classifier.load_data(str(folder / "train.csv"), "label",
-                                      config=sgd_classifier.Config(sample_rows=5000))
+    stream = sgd_classifier.load_data(str(folder / "train.csv"),
+                                      sgd_classifier.Config(sample_rows=5000))
     rows = pd.read_csv(folder / "test.csv", dtype=str, keep_default_na=False).head(300)
     rows.loc[:20, "colour"] = "purple"
     rows.loc[21:40, "region"] = " north "
