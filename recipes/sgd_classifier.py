@@ -405,39 +405,50 @@ def read_bytes(path: str, start: int, length: int) -> bytes:
 
 
 def to_dataset(stream: CsvStream, blocks: Blocks, *, batch_size: int | None = None,
-               shuffle: bool = False, seed: int | None = None, counter=None,
-               bytes_counter=None, parser: str = "arrow"):
+               seed: int | None = None, epoch=None, counter=None, bytes_counter=None,
+               parser: str = "arrow"):
     """A tf.data pipeline of ((numbers, strings), labels) over the blocks, parsed on every
     core: the packed inputs `packed_model` takes (see Layout for their columns).
 
-    With `batch_size`, minibatches of that many rows; otherwise one element per block.
-    `counter` and `bytes_counter`, tf.Variables, count the rows that pass and the bytes
-    read. `parser`: see PARSERS.
+    With `epoch`, a variable holding the epoch's number, the blocks and the rows within
+    each block are shuffled in an order drawn from `seed`, that number and the block alone,
+    so a resumed run reads what an unbroken one would have. With `batch_size`, minibatches
+    of that many rows; otherwise one element per block. `counter` and `bytes_counter`,
+    tf.Variables, count the rows that pass and the bytes read. `parser`: see PARSERS.
     """
     layout = Layout.of(stream)
     load_block = PARSERS[parser](stream, layout)
-    deterministic = seed is not None or not shuffle
+    shuffle = epoch is not None
+    deterministic = seed is not None or not shuffle  # unseeded: blocks as they are parsed
+    seed = tf.constant(np.random.randint(2**31) if seed is None else seed, tf.int64)
+    paths = tf.constant(blocks.paths)
+    starts, lengths = (tf.constant(np.array(v, "int64")) for v in (blocks.starts, blocks.lengths))
 
     # No Python control flow on tensors here: AutoGraph's conversion, tf.data's default,
     # would only cost its time before the first block is read.
     @tf.autograph.experimental.do_not_convert
-    def parse(path, start, length):
-        numbers, strings, y = load_block(path, start, length)
+    def parse(block, pass_number):
+        numbers, strings, y = load_block(paths[block], starts[block], lengths[block])
         x = (numbers, strings)
         if shuffle:
-            order = tf.random.shuffle(tf.range(tf.shape(y)[0]), seed=seed)
+            key = tf.stack([seed, pass_number * len(blocks) + block])
+            order = tf.random.experimental.stateless_shuffle(tf.range(tf.shape(y)[0]), key)
             x, y = tf.nest.map_structure(lambda t: tf.gather(t, order), (x, y))
         counts = [] if counter is None else [counter.assign_add(tf.cast(tf.shape(y)[0],
                                                                          "int64"))]
-        counts += [] if bytes_counter is None else [bytes_counter.assign_add(length)]
+        counts += [] if bytes_counter is None else [bytes_counter.assign_add(lengths[block])]
         with tf.control_dependencies(counts):
             y = tf.identity(y)
         return x, y
 
-    ds = tf.data.Dataset.from_tensor_slices(
-        (blocks.paths, np.array(blocks.starts, "int64"), np.array(blocks.lengths, "int64")))
-    if shuffle:
-        ds = ds.shuffle(len(blocks), seed=seed, reshuffle_each_iteration=True)
+    def in_order(_):  # read as each pass begins, when `epoch` holds its number
+        number = tf.cast(epoch, tf.int64) if shuffle else tf.constant(0, tf.int64)
+        order = tf.range(len(blocks), dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, tf.stack([seed, -1 - number]))
+        return tf.data.Dataset.from_tensor_slices((order, tf.fill([len(blocks)], number)))
+
+    ds = tf.data.Dataset.range(1).flat_map(in_order)
     ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
     if batch_size:
         ds = ds.rebatch(batch_size)
@@ -940,11 +951,13 @@ def train(model, stream: CsvStream, config: Config, callbacks=(),
     in `stream.read`."""
     counter = tf.Variable(0, dtype="int64", trainable=False)
     bytes_counter = tf.Variable(0, dtype="int64", trainable=False)
+    epoch = tf.Variable(0, dtype="int64", trainable=False)
+    count = keras.callbacks.LambdaCallback(on_epoch_begin=lambda n, logs=None: epoch.assign(n))
     worker, workers = stream.worker
     share = stream.train.select(range(worker, len(stream.train), workers))
     ds = to_dataset(stream, share, batch_size=stream.batch_size or default_batch_size(stream),
-                    shuffle=True, seed=config.seed, counter=counter,
-                    bytes_counter=bytes_counter, parser=config.parser)
+                    seed=config.seed, epoch=epoch, counter=counter, bytes_counter=bytes_counter,
+                    parser=config.parser)
     if workers > 1:  # already split by worker: tf.distribute must not split it again
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = (
@@ -956,7 +969,8 @@ def train(model, stream: CsvStream, config: Config, callbacks=(),
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         history = model.fit(ds, epochs=config.epochs, verbose=verbose,
                             shuffle=False,  # the pipeline shuffles
-                            callbacks=[*callbacks, CountFromHere([counter, bytes_counter])])
+                            callbacks=[count, *callbacks,
+                                       CountFromHere([counter, bytes_counter])])
     stream.read = {"rows": int(counter.numpy()), "bytes": int(bytes_counter.numpy()),
                    "seconds": time.perf_counter() - started,
                    "cpu_seconds": time.process_time() - cpu}  # all cores together

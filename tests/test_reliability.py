@@ -173,18 +173,19 @@ def test_a_gan_stopped_by_ctrl_c_mid_epoch_resumes_to_the_same_generator_and_sco
         np.testing.assert_array_equal(mine, theirs)
 
 
-def test_sgd_stopped_by_ctrl_c_resumes_its_second_pass_and_reaches_the_bayes_limit(
+def test_sgd_stopped_by_ctrl_c_resumes_its_second_pass_to_the_same_model_and_scores(
         tmp_path, monkeypatch, capsys):
     """sgd-classifier streams its file through the same runner: Ctrl-C as the second pass
     begins keeps the first pass's checkpoint; --resume, with the options the run was started
     with, runs the second pass only, the optimizer's steps (and so the cosine decay)
-    continuing, and the model comes as close to the generated data's Bayes accuracy as an
-    unbroken run does."""
+    continuing, and, the blocks and their rows shuffled by the seed and the pass alone,
+    ends with the weights and scores of an unbroken run, near the data's Bayes accuracy."""
     import keras
 
     options = ["--rows", "20000", "--epochs", "2", "--block-kib", "64", "--seed", "1",
                "--quiet", "--output", str(tmp_path / "run")]
-    out = tmp_path / "run"
+    out, whole = tmp_path / "run", tmp_path / "whole"
+    assert runner.main(["sgd-classifier", *options[:-1], str(whole)]) == 0
 
     class CtrlC(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -209,6 +210,9 @@ def test_sgd_stopped_by_ctrl_c_resumes_its_second_pass_and_reaches_the_bayes_lim
     assert json.loads((out / engine.RUN_OPTIONS).read_text())["argv"] == options
     assert len((out / "history.csv").read_text().splitlines()) == 1 + 2
     assert metrics["test"]["accuracy"] >= metrics["bayes_accuracy"] - 0.02, metrics["test"]
+    assert metrics["test"] == metrics_of(whole)["test"]
+    for mine, theirs in zip(weights_of(out), weights_of(whole), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
     assert not (out / engine.CHECKPOINT_DIR).exists()
 
 
