@@ -62,7 +62,6 @@ def add_options(parser: argparse.ArgumentParser, *, jit_on_cpu: bool) -> None:
     group.add_argument("--strategy", choices=STRATEGIES, default="auto",
                        help="tf.distribute strategy; --batch-size is per replica")
     add_resume_option(group)
-    parser.set_defaults(_jit_on_cpu=jit_on_cpu)
 
 
 def add_resume_option(parser) -> None:
@@ -190,8 +189,9 @@ def is_chief() -> bool:
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and not has_chief
 
 
-def setup(args: argparse.Namespace) -> Engine:
-    """Applies --strategy, --seed, --mixed-precision and --jit; call before building the model.
+def setup(args: argparse.Namespace, *, jit_on_cpu: bool = False) -> Engine:
+    """Applies --strategy, --seed, --mixed-precision and --jit (without --jit or --no-jit:
+    on with a GPU, and on a CPU where `jit_on_cpu`); call before building the model.
 
     The strategy comes first: a multi-worker cluster must be set up before TensorFlow runs
     anything else.
@@ -207,7 +207,7 @@ def setup(args: argparse.Namespace) -> Engine:
     jit = args.jit
     if jit is None:
         # XLA is off under op determinism (--seed): not every XLA kernel is deterministic.
-        jit = (bool(_gpus()) or bool(getattr(args, "_jit_on_cpu", False))) and (
+        jit = (bool(_gpus()) or jit_on_cpu) and (
             getattr(args, "seed", None) is None)
     multi = args.strategy == "multi-worker"
     chief = is_chief() if multi else True

@@ -326,7 +326,8 @@ def _flat(metrics: dict, prefix: str = "") -> dict:
 
 def train(info: catalog.RecipeInfo, recipe, argv: Sequence[str] | None) -> int:
     args, command_line = parse_args(info, recipe, argv)
-    trainer = engine.setup(args)  # the strategy first, then the seed, precision, XLA
+    # The strategy first, then the seed, precision, XLA.
+    trainer = engine.setup(args, jit_on_cpu=jit_on_cpu(recipe))
     config = make_config(recipe, args, trainer)
     loaded, source = load(recipe, args.data, config)
     steps, extension = Steps(recipe, loaded), run_steps(info)

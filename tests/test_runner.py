@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recipes import catalog, runner
+from recipes import catalog, engine, runner
 from recipes.catalog import RecipeInfo
 from recipes.common import RecipeError
 
@@ -116,3 +116,19 @@ def test_the_callbacks_are_module_level_keras_callbacks():
 
     for cls in (callbacks.StopOnCtrlC, callbacks.SeedStates, callbacks.ResumeHistory):
         assert issubclass(cls, keras.callbacks.Callback) and "<locals>" not in cls.__qualname__
+
+
+def test_xla_defaults_on_a_cpu_only_where_the_recipe_says():
+    """lstm-forecaster's Config asks for XLA on a CPU too (`on_cpu`), mnist-fnn's does not;
+    --no-jit and --jit decide over both."""
+    decided = {}
+    for name, argv in [("lstm-forecaster", []), ("mnist-fnn", []),
+                       ("lstm-forecaster", ["--no-jit"]), ("mnist-fnn", ["--jit"])]:
+        info, recipe = runner.find(name)
+        args, _ = runner.parse_args(info, recipe, argv)
+        trainer = engine.setup(args, jit_on_cpu=runner.jit_on_cpu(recipe))
+        decided[name, tuple(argv)] = trainer.jit_compile
+    with_gpu = bool(engine._gpus())  # where XLA is on for every recipe
+    assert decided == {("lstm-forecaster", ()): True, ("mnist-fnn", ()): with_gpu,
+                       ("lstm-forecaster", ("--no-jit",)): False,
+                       ("mnist-fnn", ("--jit",)): True}
