@@ -162,6 +162,22 @@ def test_a_feature_whose_sign_decides_the_label_is_a_leak_dropped_with_a_reason(
     assert out["profile"]["features"] == 2
 
 
+def test_leaks_in_a_large_table_are_judged_on_a_fixed_sample_with_the_same_verdict():
+    """Above LEAK_ROWS rows the leak check sorts a fixed sample instead of every row: a
+    leak is still found, a merely useful column is still not one, and the verdict is the
+    same every time (the profile and a recipe reading the same table agree)."""
+    rng = np.random.default_rng(8)
+    rows = columns.LEAK_ROWS * 3
+    signal = rng.normal(size=rows)
+    label = np.where(signal + rng.normal(scale=0.02, size=rows) > 0, "yes", "no")
+    frame = pd.DataFrame({"near_copy": signal, "useful": signal + rng.normal(size=rows),
+                          "noise": rng.normal(size=rows), "label": label})
+    roles = columns.classify(frame, "label")
+    found = columns.leaks(frame, "label", roles, "binary")
+    assert list(found) == ["near_copy"]
+    assert columns.leaks(frame, "label", roles, "binary") == found
+
+
 # --------------------------------------------------------------------------------------
 # the target's shape
 # --------------------------------------------------------------------------------------
