@@ -336,6 +336,11 @@ conditional_gan() {
     advisor run conditional-gan --epochs 1 --max-samples 512 --classifier-epochs 1 \
         --samples-per-class 10 --quiet --output /runs/gan && finished /runs/gan generator.keras
 }
+sgd_classifier() {  # streams a generated CSV through pyarrow's parser (the default)
+    advisor run sgd-classifier --rows 20000 --block-kib 256 --quiet --output /runs/sgd &&
+        finished /runs/sgd model.keras \
+            "assert metrics['test']['accuracy'] > metrics['bayes_accuracy'] - 0.03, metrics"
+}
 predict_writes_a_prediction_column() {
     advisor predict /runs/lin --data /data/autompg.csv --output /runs/predictions.csv &&
         in_image "
@@ -404,6 +409,7 @@ check run-mnist-fnn mnist_fnn
 check run-linear-regression-on-mounted-csv linear_regression
 check run-lstm-forecaster lstm_forecaster
 check run-conditional-gan conditional_gan
+check run-sgd-classifier sgd_classifier
 check predict predict_writes_a_prediction_column
 check resume-after-docker-kill resume_after_docker_kill
 check multi-worker-two-containers two_workers_only_the_chief_writes
