@@ -8,6 +8,7 @@ error is one line and a `hint:` line, with exit code 1 (failure), 2 (usage) or 1
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 import functools
@@ -117,6 +118,36 @@ def stderr_console():
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+@contextlib.contextmanager
+def reading_bar(path: Path):
+    """A bar on stderr while a large file is read in chunks, in a terminal (elsewhere
+    nothing): yields `update(bytes read, file size)`. The bar starts after the first chunk
+    if more are to come, so a file read in one never flashes one."""
+    console = stderr_console()
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(f"reading {path.name}", BarColumn(), DownloadColumn(),
+                   TimeRemainingColumn(), console=console, transient=True)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            if done >= total:  # read in one chunk: nothing to show
+                return
+            bar.start()
+            task = bar.add_task("read", total=total)
+        bar.update(task, completed=done)
+
+    try:
+        yield update
+    finally:
+        bar.stop()
 
 
 def _choices(key: str) -> type[enum.Enum]:
@@ -250,7 +281,9 @@ def build_recommendation(explicit: dict, csv: Path | None, target: str | None,
             if not interactive:
                 raise profile.missing_target_error(csv, None, columns)
             target = interview.ask_target(columns, stderr_console())
-        prof = profile.profile_csv(csv, target, knowledge.thresholds)
+        with reading_bar(csv) as progress:
+            prof = profile.profile_csv(csv, target, knowledge.thresholds,
+                                       progress=progress)
         answers.merge(prof.answers, {k: f"profile: {v}" for k, v in prof.because.items()})
     advice.infer(answers, knowledge)
     if interactive:
@@ -411,7 +444,9 @@ def compare(
                          exit_code=ExitStatus.USAGE))
     rec = build_recommendation(explicit, csv, target, interactive=False)
     task = comparing.task_of(rec)
-    table_data, split, table_info = comparing.prepare(csv, target, rec, task, folds, seed)
+    with reading_bar(csv) as progress:
+        table_data, split, table_info = comparing.prepare(csv, target, rec, task, folds,
+                                                          seed, progress)
     metric = comparing.main_metric(task, rec.rule)
     entries, notes = comparing.candidates(rec, task)
     options = {"csv": str(csv), "target": target, "folds": folds, "seed": seed,

@@ -361,7 +361,7 @@ def task_of(rec) -> str:
 # sample, never the file.
 
 
-def load(csv: Path, target: str, task: str, seed: int = 0):
+def load(csv: Path, target: str, task: str, seed: int = 0, progress=None):
     """The table (recipes.linear_family's reading: roles, missing targets dropped), and how
     many rows the file holds. A file of more than SAMPLE_ROWS rows is read in chunks, and
     only a seeded sample of SAMPLE_ROWS rows spread over all of it is kept."""
@@ -369,11 +369,11 @@ def load(csv: Path, target: str, task: str, seed: int = 0):
     from recipes import linear_family as family
 
     spec = family.TableSpec(csv.name, str(csv), target, task, "")
-    frame, total = read_sample(csv, SAMPLE_ROWS, seed)  # as the profile samples
+    frame, total = read_sample(csv, SAMPLE_ROWS, seed, progress=progress)  # as the profile
     return family.whole_table(str(csv), spec, target, frame=frame), total
 
 
-def prepare(csv: Path, target: str, rec, task: str, k: int, seed: int):
+def prepare(csv: Path, target: str, rec, task: str, k: int, seed: int, progress=None):
     """(the data, its folds, what to record of it): a table or a series, as the profile
     (recipes.columns) found it."""
     if task == "series":
@@ -382,7 +382,7 @@ def prepare(csv: Path, target: str, rec, task: str, k: int, seed: int):
             "rows": len(series.y), "time_key": series.key, "step": series.step,
             "season": series.season, "lags": series.lags, "first_forecast_row": series.first,
             "features": series.feature_names, "rule": rec.rule.id}
-    table, file_rows = load(csv, target, task, seed)
+    table, file_rows = load(csv, target, task, seed, progress)
     sampled = file_rows if file_rows > SAMPLE_ROWS else None
     return table, make_folds(table.y_train, task, k, seed, sampled), {
         "rows": len(table.y_train), "file_rows": file_rows,

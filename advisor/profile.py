@@ -104,13 +104,15 @@ def missing_target_error(path: Path, target: str | None, columns: list[str]) -> 
 CHUNK_ROWS = 100_000
 
 
-def read_sample(csv: Path, size: int, seed: int = 0, chunk_rows: int | None = None):
+def read_sample(csv: Path, size: int, seed: int = 0, chunk_rows: int | None = None,
+                progress=None):
     """(rows, how many the file holds): every row of a file of at most `size` rows; else
     `size` rows drawn uniformly over the whole file, in file order, reading `chunk_rows`
     at a time. Each row gets a seeded random key and the `size` smallest keys are kept, so
     the sample is the same whatever the chunk size, a smaller sample with the same seed is
     part of a larger one (the profile's and `advisor compare`'s), and memory never holds
-    more than a chunk and the sample."""
+    more than a chunk and the sample. `progress(bytes read, file size)` is called after
+    each chunk."""
     import numpy as np
     import pandas as pd
 
@@ -120,19 +122,22 @@ def read_sample(csv: Path, size: int, seed: int = 0, chunk_rows: int | None = No
     read_csv(csv, what="--csv", nrows=1)  # every way the file is unreadable: one clear error
     rng = np.random.default_rng(seed)
     kept, keys, total = None, None, 0
+    file_size = os.path.getsize(csv)
     try:
-        reader = pd.read_csv(csv, encoding="utf-8", chunksize=chunk_rows)
-        for chunk in reader:
-            chunk.index = pd.RangeIndex(total, total + len(chunk))
-            chunk_keys = rng.random(len(chunk))
-            total += len(chunk)
-            if kept is None:
-                kept, keys = chunk, chunk_keys
-            else:
-                kept, keys = pd.concat([kept, chunk]), np.concatenate([keys, chunk_keys])
-            if len(kept) > size:
-                best = np.argpartition(keys, size - 1)[:size]
-                kept, keys = kept.iloc[best], keys[best]
+        with open(csv, "rb") as handle:
+            for chunk in pd.read_csv(handle, encoding="utf-8", chunksize=chunk_rows):
+                chunk.index = pd.RangeIndex(total, total + len(chunk))
+                chunk_keys = rng.random(len(chunk))
+                total += len(chunk)
+                if kept is None:
+                    kept, keys = chunk, chunk_keys
+                else:
+                    kept, keys = pd.concat([kept, chunk]), np.concatenate([keys, chunk_keys])
+                if len(kept) > size:
+                    best = np.argpartition(keys, size - 1)[:size]
+                    kept, keys = kept.iloc[best], keys[best]
+                if progress is not None:  # the parser reads ahead: about where it is
+                    progress(min(handle.tell(), file_size), file_size)
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
         reason = " ".join(str(error).split())[:120]
         raise RecipeError(f"{csv} is not a valid CSV ({reason})",
@@ -142,7 +147,9 @@ def read_sample(csv: Path, size: int, seed: int = 0, chunk_rows: int | None = No
 
 
 def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
-                memory: int | None = None) -> Profile:
+                memory: int | None = None, progress=None) -> Profile:
+    """The profile of the CSV at `path` for predicting `target`. A file read in chunks for
+    its sample calls `progress(bytes read, file size)` after each (see read_sample)."""
     from recipes import columns
     from recipes.data import read_csv  # NumPy and pandas: imported only to read a CSV
 
@@ -157,7 +164,7 @@ def profile_csv(path: Path | str, target: str, thresholds: dict[str, float],
         header = [str(c).lstrip("\ufeff") for c in read_csv(path, what="--csv", nrows=1)]
         if target not in header:  # said before the whole file is read
             raise missing_target_error(path, target, header)
-        frame, rows = read_sample(path, sample_rows)
+        frame, rows = read_sample(path, sample_rows, progress=progress)
     else:
         frame = read_csv(path, what="--csv")
         rows = len(frame)

@@ -4,6 +4,7 @@ answers inferred rather than asked; the interview's CSV offer and "not sure"; sa
 
 import json
 import shlex
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -349,3 +350,43 @@ def test_a_recipe_without_drop_gets_no_drop_but_the_leak_is_still_named(monkeypa
     assert not any("--drop" in step for step in out["next"])
     noted(out, "'Today' is a probable leak", "leave it out")
     assert not any(note.startswith("The suggested command leaves out") for note in out["notes"])
+
+
+def test_reading_a_large_file_reports_its_progress_by_bytes(tmp_path):
+    """What the bar in a terminal shows: bytes read after each chunk, rising to the size."""
+    from advisor import profile
+
+    path = tmp_path / "rows.csv"
+    pd.DataFrame({"x": np.arange(5_000), "y": np.arange(5_000) % 3}).to_csv(path, index=False)
+    seen = []
+    frame, rows = profile.read_sample(path, 500, chunk_rows=1_000,
+                                      progress=lambda done, total: seen.append((done, total)))
+    assert rows == 5_000 and len(frame) == 500 and len(seen) == 5
+    size = path.stat().st_size
+    assert all(total == size for _, total in seen) and seen[-1][0] == size
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_the_reading_bar_stays_silent_outside_a_terminal(capsys):
+    from advisor.cli import reading_bar
+
+    with reading_bar(Path("big.csv")) as update:
+        assert update is None
+    assert capsys.readouterr().err == ""
+
+
+def test_the_reading_bar_in_a_terminal_names_the_file_once_reading_begins(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from advisor import cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "stderr_console", lambda: Console(
+        file=screen, force_terminal=True, width=100))
+    with cli.reading_bar(Path("big.csv")) as update:
+        assert screen.getvalue() == ""  # nothing until a chunk is read
+        update(50_000_000, 200_000_000)
+        update(200_000_000, 200_000_000)
+    assert "reading big.csv" in screen.getvalue()
