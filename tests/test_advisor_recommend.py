@@ -274,14 +274,19 @@ def test_a_file_larger_than_memory_is_big_data(monkeypatch):
                for note in out["notes"])
 
 
+def sampled_above_10_kb(monkeypatch):
+    """Files over 10 kB count as large, and their samples hold 1,000 rows."""
+    thresholds = knowledge.load().thresholds
+    monkeypatch.setitem(thresholds, "sample_above_bytes", 10_000)
+    monkeypatch.setitem(thresholds, "sample_rows", 1_000)
+
+
 def test_a_large_file_is_profiled_from_a_sample(tmp_path, monkeypatch):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"x": rng.normal(size=20_000), "y": rng.normal(size=20_000)})
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
-    thresholds = knowledge.load().thresholds
-    monkeypatch.setitem(thresholds, "sample_above_bytes", 10_000)
-    monkeypatch.setitem(thresholds, "sample_rows", 1_000)
+    sampled_above_10_kb(monkeypatch)
     out = as_json("--csv", path, "--target", "y")
     prof = out["profile"]
     assert prof["sampled"] and prof["rows"] == 20_000
@@ -302,9 +307,7 @@ def test_a_large_file_sorted_by_its_target_is_profiled_from_rows_spread_over_it(
     frame["row"] = np.arange(len(frame))
     path = tmp_path / "sorted.csv"
     frame.to_csv(path, index=False)
-    thresholds = knowledge.load().thresholds
-    monkeypatch.setitem(thresholds, "sample_above_bytes", 10_000)
-    monkeypatch.setitem(thresholds, "sample_rows", 1_000)
+    sampled_above_10_kb(monkeypatch)
     out = as_json("--csv", path, "--target", "label")
     assert out["rule"] == "Binary Classification" and out["profile"]["rows"] == 6_000
     assert 0.4 < out["profile"]["class_shares"]["yes"] < 0.6
